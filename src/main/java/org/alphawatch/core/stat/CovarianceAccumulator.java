@@ -1,0 +1,270 @@
+package org.alphawatch.core.stat;
+
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+
+/**
+ * Streaming, mergeable covariance of m-dimensional samples: float64 means and centred co-moments
+ * {@code M = sum_i (a_i - mu)(a_i - mu)^T}, combined batch by batch with Chan, Golub and LeVeque's
+ * pairwise formula. Never forms raw sums of squares, so a large common offset does not cancel
+ * catastrophically; the mean is kept in double-double so a large offset does not leak rounding of
+ * the mean into the co-moments.
+ *
+ * <p>Mutable and single-writer: not thread-safe. Concurrency comes from one accumulator per shard,
+ * {@link #merge merged} when a snapshot is wanted. Memory is {@code 8 m^2} bytes for the co-moments
+ * (upper triangle used) plus a workspace of {@code 8 * rows * m} bytes that grows to the largest
+ * batch seen; updates allocate nothing once the workspace is large enough.
+ *
+ * <p>With {@link #decay} the samples carry weights; {@link #weight()} is their sum and the
+ * covariance divides by {@code weight - 1} (the usual {@code n - 1} for integer weights).
+ */
+public final class CovarianceAccumulator {
+    static final int MAGIC = 0x56435741; // "AWCV" little-endian
+
+    private final int dims;
+    private final double[] mean; // double-double running mean: mean + meanLow
+    private final double[] meanLow;
+    private final double[] comoment; // row-major m x m, upper triangle (j >= i) maintained
+    private long count;
+    private double weight;
+
+    private double[] staged = new double[0];
+    private final double[] batchMean;
+    private final double[] batchMeanLow;
+    private final double[] delta;
+
+    private CovarianceAccumulator(int dims) {
+        if (dims < 1 || dims > StateFormat.MAX_DIMS) {
+            throw new IllegalArgumentException("dims " + dims + " outside 1.." + StateFormat.MAX_DIMS);
+        }
+        this.dims = dims;
+        this.mean = new double[dims];
+        this.meanLow = new double[dims];
+        this.comoment = new double[dims * dims];
+        this.batchMean = new double[dims];
+        this.batchMeanLow = new double[dims];
+        this.delta = new double[dims];
+    }
+
+    public static CovarianceAccumulator create(int dims) {
+        return new CovarianceAccumulator(dims);
+    }
+
+    /** Bytes held by an accumulator of {@code dims} (co-moments and mean), excluding the workspace. */
+    public static long stateBytes(int dims) {
+        return 8L * dims * dims + 24L * dims;
+    }
+
+    public int dims() {
+        return dims;
+    }
+
+    /** Samples accepted since creation or the last {@link #reset}, unaffected by decay. */
+    public long count() {
+        return count;
+    }
+
+    /** Sum of sample weights: equals {@link #count} unless {@link #decay} was applied. */
+    public double weight() {
+        return weight;
+    }
+
+    /**
+     * Adds {@code rows} samples stored row-major in {@code data[offset .. offset + rows*dims)}.
+     * The caller validates the values (finite); this method trusts them.
+     */
+    public void update(double[] data, int offset, int rows) {
+        checkBatch(data.length, offset, rows);
+        if (rows == 0) {
+            return;
+        }
+        ensureStaging(rows);
+        Kernels.stage(data, offset, rows, dims, staged);
+        absorbStaged(rows);
+    }
+
+    /** As {@link #update(double[], int, int)} for float32 rows, accumulated in float64. */
+    public void update(float[] data, int offset, int rows) {
+        checkBatch(data.length, offset, rows);
+        if (rows == 0) {
+            return;
+        }
+        ensureStaging(rows);
+        Kernels.stage(data, offset, rows, dims, staged);
+        absorbStaged(rows);
+    }
+
+    public void update(double[] data, int rows) {
+        update(data, 0, rows);
+    }
+
+    public void update(float[] data, int rows) {
+        update(data, 0, rows);
+    }
+
+    private void checkBatch(int length, int offset, int rows) {
+        if (rows < 0 || offset < 0 || (long) offset + (long) rows * dims > length) {
+            throw new IllegalArgumentException("batch of " + rows + " rows x " + dims + " dims at offset " + offset
+                    + " does not fit in an array of " + length);
+        }
+    }
+
+    private void ensureStaging(int rows) {
+        long need = (long) rows * dims;
+        if (need > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException("batch of " + rows + " rows x " + dims + " dims is too large");
+        }
+        if (staged.length < need) {
+            staged = new double[(int) need];
+        }
+    }
+
+    private void absorbStaged(int rows) {
+        Kernels.center(staged, rows, dims, batchMean, batchMeanLow);
+        double wa = weight;
+        double wb = rows;
+        double w = wa + wb;
+        Kernels.difference(batchMean, batchMeanLow, mean, meanLow, delta);
+        // Cross term of the pairwise update; zero for the first batch.
+        double f = wa == 0 ? 0 : wa * wb / w;
+        Kernels.addCoMoment(staged, staged, rows, dims, comoment, delta, delta, f, true);
+        if (wa == 0) {
+            System.arraycopy(batchMean, 0, mean, 0, dims);
+            System.arraycopy(batchMeanLow, 0, meanLow, 0, dims);
+        } else {
+            Kernels.addScaled(mean, meanLow, delta, wb / w);
+        }
+        weight = w;
+        count += rows;
+    }
+
+    /** Adds another accumulator's samples to this one ({@code other} is not modified). */
+    public void merge(CovarianceAccumulator other) {
+        if (other == this) {
+            throw new IllegalArgumentException("cannot merge an accumulator into itself");
+        }
+        if (other.dims != dims) {
+            throw new IllegalArgumentException("cannot merge " + other.dims + " dims into " + dims);
+        }
+        if (other.weight == 0) {
+            count += other.count;
+            return;
+        }
+        double wa = weight;
+        double wb = other.weight;
+        double w = wa + wb;
+        double f = wa * wb / w;
+        Kernels.difference(other.mean, other.meanLow, mean, meanLow, delta);
+        for (int i = 0; i < dims; i++) {
+            double fi = f * delta[i];
+            int row = i * dims;
+            for (int j = i; j < dims; j++) {
+                comoment[row + j] += other.comoment[row + j] + fi * delta[j];
+            }
+        }
+        if (wa == 0) {
+            System.arraycopy(other.mean, 0, mean, 0, dims);
+            System.arraycopy(other.meanLow, 0, meanLow, 0, dims);
+        } else {
+            Kernels.addScaled(mean, meanLow, delta, wb / w);
+        }
+        weight = w;
+        count += other.count;
+    }
+
+    /**
+     * Exponential forgetting: every sample's weight (and so the co-moments) is multiplied by
+     * {@code factor} in (0, 1]. The mean is unchanged. Used by the decay window.
+     */
+    public void decay(double factor) {
+        if (!(factor > 0 && factor <= 1)) {
+            throw new IllegalArgumentException("decay factor " + factor + " outside (0, 1]");
+        }
+        if (factor == 1) {
+            return;
+        }
+        weight *= factor;
+        for (int i = 0; i < dims; i++) {
+            int row = i * dims;
+            for (int j = i; j < dims; j++) {
+                comoment[row + j] *= factor;
+            }
+        }
+    }
+
+    public void reset() {
+        Arrays.fill(mean, 0);
+        Arrays.fill(meanLow, 0);
+        Arrays.fill(comoment, 0);
+        count = 0;
+        weight = 0;
+    }
+
+    /** An immutable copy: mean and the full symmetric covariance {@code M / (weight - 1)}. */
+    public CovarianceSnapshot snapshot() {
+        double[] cov = new double[dims * dims];
+        if (weight > 1) {
+            double scale = 1.0 / (weight - 1);
+            for (int i = 0; i < dims; i++) {
+                int row = i * dims;
+                for (int j = i; j < dims; j++) {
+                    double v = comoment[row + j] * scale;
+                    cov[row + j] = v;
+                    cov[j * dims + i] = v;
+                }
+            }
+        }
+        double[] m = new double[dims];
+        for (int j = 0; j < dims; j++) {
+            m[j] = mean[j] + meanLow[j];
+        }
+        return new CovarianceSnapshot(dims, count, weight, m, cov);
+    }
+
+    public CovarianceAccumulator copy() {
+        CovarianceAccumulator c = new CovarianceAccumulator(dims);
+        c.merge(this);
+        return c;
+    }
+
+    private static long payloadDoubles(int dims) {
+        return 2L * dims + (long) dims * (dims + 1) / 2;
+    }
+
+    /** Serialized state in the layout of {@code StateFormat}; payload: mean[m] and its low part[m] (double-double), then the upper triangle row by row. */
+    public byte[] toByteArray() {
+        ByteBuffer buf = StateFormat.begin(MAGIC, dims, count, weight, payloadDoubles(dims));
+        for (double v : mean) {
+            buf.putDouble(v);
+        }
+        for (double v : meanLow) {
+            buf.putDouble(v);
+        }
+        for (int i = 0; i < dims; i++) {
+            for (int j = i; j < dims; j++) {
+                buf.putDouble(comoment[i * dims + j]);
+            }
+        }
+        return StateFormat.finish(buf);
+    }
+
+    /** Restores state written by {@link #toByteArray}, validating every field. */
+    public static CovarianceAccumulator fromByteArray(byte[] bytes) {
+        String what = "covariance state";
+        StateFormat.Header h = StateFormat.read(bytes, MAGIC, what, CovarianceAccumulator::payloadDoubles);
+        CovarianceAccumulator acc = new CovarianceAccumulator(h.dims());
+        ByteBuffer buf = h.payload();
+        StateFormat.readFinite(buf, acc.mean, 0, h.dims(), what, "mean");
+        StateFormat.readFinite(buf, acc.meanLow, 0, h.dims(), what, "mean low part");
+        int m = h.dims();
+        for (int i = 0; i < m; i++) {
+            StateFormat.readFinite(buf, acc.comoment, i * m + i, i * m + m, what, "co-moment row " + i);
+            if (acc.comoment[i * m + i] < 0) {
+                throw new InvalidStateException(what + ": negative diagonal co-moment at " + i);
+            }
+        }
+        acc.count = h.count();
+        acc.weight = h.weight();
+        return acc;
+    }
+}
