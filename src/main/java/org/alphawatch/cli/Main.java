@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 /** Entry point of {@code ./alphawatch}. */
 @Command(name = "alphawatch", mixinStandardHelpOptions = true, version = "alphawatch 0.1.0",
         description = "Watches the eigenspectrum (power-law exponent alpha) of a network's activations.",
-        subcommands = {AnalyzeCommand.class, BenchCommand.class})
+        subcommands = {AnalyzeCommand.class, ServeCommand.class, BenchCommand.class})
 public final class Main implements Runnable {
     @Override
     public void run() {
@@ -32,6 +32,9 @@ public final class Main implements Runnable {
             public <K> K create(Class<K> cls) throws Exception {
                 if (cls == AnalyzeCommand.class) {
                     return cls.cast(new AnalyzeCommand(solver));
+                }
+                if (cls == ServeCommand.class) {
+                    return cls.cast(new ServeCommand(solver));
                 }
                 if (cls == BenchCommand.class) {
                     return cls.cast(new BenchCommand(solver));

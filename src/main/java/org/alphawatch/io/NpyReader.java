@@ -73,7 +73,12 @@ public final class NpyReader implements Closeable {
 
     /** A reader over an in-memory body (e.g. an HTTP request), validating header and length. */
     public static NpyReader of(byte[] bytes, String source) throws NpyFormatException {
-        ByteBufferChannel ch = new ByteBufferChannel(ByteBuffer.wrap(bytes));
+        return of(bytes, 0, bytes.length, source);
+    }
+
+    /** A reader over {@code bytes[offset, offset + length)}, which must hold exactly one array. */
+    public static NpyReader of(byte[] bytes, int offset, int length, String source) throws NpyFormatException {
+        ByteBufferChannel ch = new ByteBufferChannel(ByteBuffer.wrap(bytes, offset, length));
         NpyHeader header;
         try {
             header = readHeader(ch, source);
@@ -82,7 +87,7 @@ public final class NpyReader implements Closeable {
         } catch (IOException e) {
             throw new NpyFormatException(source, e.getMessage());
         }
-        checkLength(header, bytes.length, source);
+        checkLength(header, length, source);
         return new NpyReader(source, header, ch);
     }
 
@@ -108,6 +113,22 @@ public final class NpyReader implements Closeable {
             throw new NpyFormatException(source, "truncated inside the header (declared " + headerLength + " bytes)");
         }
         return NpyHeader.parse(preamble, dict, source);
+    }
+
+    /**
+     * Total bytes (header and data) of the array that starts at {@code offset}, from its header
+     * alone; used to split a body holding two arrays back to back.
+     */
+    public static long arrayLength(byte[] bytes, int offset, int length, String source) throws NpyFormatException {
+        ByteBufferChannel ch = new ByteBufferChannel(ByteBuffer.wrap(bytes, offset, length));
+        try {
+            NpyHeader header = readHeader(ch, source);
+            return header.dataOffset() + header.dataBytes();
+        } catch (NpyFormatException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new NpyFormatException(source, e.getMessage());
+        }
     }
 
     private static void checkLength(NpyHeader header, long totalBytes, String source) throws NpyFormatException {

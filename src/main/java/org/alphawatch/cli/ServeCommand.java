@@ -1,0 +1,112 @@
+package org.alphawatch.cli;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.alphawatch.core.spectrum.EigenSolver;
+import org.alphawatch.server.MonitorService;
+import org.alphawatch.server.ServerConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code alphawatch serve}: the monitor as a long-running HTTP service. */
+@Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Run the monitor: ingest .npy activation batches over HTTP, serve spectra, events and /metrics.",
+            "Settings come from --config FILE (properties) and are overridden by flags of the same name;",
+            "the bearer token comes from $ALPHAWATCH_TOKEN or --token-file, never from the command line.",
+            "See docs/configuration.md."})
+public final class ServeCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "properties file with settings")
+    Path config;
+    @Option(names = "--port", paramLabel = "N", description = "TCP port (default 9400)")
+    Integer port;
+    @Option(names = "--bind", paramLabel = "ADDR", description = "listen address (default 127.0.0.1)")
+    String bind;
+    @Option(names = "--window", paramLabel = "MODE", description = "tumbling (default), cumulative or decay")
+    String window;
+    @Option(names = "--window-size", paramLabel = "N", description = "window size or decay half-life in samples (default 4096)")
+    Long windowSize;
+    @Option(names = "--refresh-samples", paramLabel = "N", description = "refresh after N new samples (default 0: off)")
+    Long refreshSamples;
+    @Option(names = "--refresh-seconds", paramLabel = "S", description = "refresh at least every S seconds (default 10)")
+    Double refreshSeconds;
+    @Option(names = "--fit-range", paramLabel = "LO:HI", description = "fixed fit window")
+    String fitRange;
+    @Option(names = "--ci-groups", paramLabel = "G", description = "jackknife groups for the alpha interval (default 4)")
+    Integer ciGroups;
+    @Option(names = "--queue-batches", paramLabel = "N", description = "queued batch limit (default 256)")
+    Integer queueBatches;
+    @Option(names = "--queue-bytes", paramLabel = "SIZE", description = "queued bytes limit (default 256MB)")
+    String queueBytes;
+    @Option(names = "--max-body-bytes", paramLabel = "SIZE", description = "largest request body (default 64MB)")
+    String maxBodyBytes;
+    @Option(names = "--memory-budget", paramLabel = "SIZE", description = "accumulator memory (default half the heap)")
+    String memoryBudget;
+    @Option(names = "--max-runs", paramLabel = "N", description = "default 64")
+    Integer maxRuns;
+    @Option(names = "--max-layers-per-run", paramLabel = "N", description = "default 256")
+    Integer maxLayersPerRun;
+    @Option(names = "--max-dims", paramLabel = "N", description = "default 8192")
+    Integer maxDims;
+    @Option(names = "--history-size", paramLabel = "N", description = "default 1000")
+    Integer historySize;
+    @Option(names = "--input-dim", paramLabel = "d", description = "input manifold dimension (smoothness margin)")
+    Integer inputDim;
+    @Option(names = "--bits", paramLabel = "b", description = "bits per unit for capacity (default 8)")
+    Double bits;
+    @Option(names = "--token-file", paramLabel = "FILE", description = "file with the bearer token")
+    Path tokenFile;
+    @Option(names = "--auth-reads", description = "require the token for reads too")
+    Boolean authReads;
+
+    private final EigenSolver solver;
+
+    public ServeCommand(EigenSolver solver) {
+        this.solver = solver;
+    }
+
+    ServerConfig settings() {
+        ServeSettings s = ServeSettings.defaults();
+        if (config != null) {
+            s.file(config);
+        }
+        s.set("port", port).set("bind", bind).set("window", window).set("window-size", windowSize)
+                .set("refresh-samples", refreshSamples).set("refresh-seconds", refreshSeconds)
+                .set("fit-range", fitRange).set("ci-groups", ciGroups).set("queue-batches", queueBatches)
+                .set("queue-bytes", queueBytes).set("max-body-bytes", maxBodyBytes).set("memory-budget", memoryBudget)
+                .set("max-runs", maxRuns).set("max-layers-per-run", maxLayersPerRun).set("max-dims", maxDims)
+                .set("history-size", historySize).set("input-dim", inputDim).set("bits", bits)
+                .set("token-file", tokenFile).set("auth-reads", authReads);
+        return s.build(System.getenv());
+    }
+
+    @Override
+    public Integer call() throws InterruptedException {
+        ServerConfig cfg = settings();
+        MonitorService service;
+        try {
+            service = MonitorService.create(cfg, solver).start();
+        } catch (RuntimeException e) {
+            throw new UserInputException("cannot listen on " + cfg.bind() + ":" + cfg.port() + ": " + e.getMessage());
+        }
+        CountDownLatch stop = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            service.close();
+            stop.countDown();
+        }, "alphawatch-shutdown"));
+        var out = spec.commandLine().getOut();
+        out.printf("alphawatch serving on %s (window %s/%d, token %s)%n", service.server().baseUrl(),
+                cfg.monitor().window().label(), cfg.monitor().windowSamples(),
+                cfg.token().isPresent() ? "required for writes" + (cfg.authReads() ? " and reads" : "") : "off");
+        out.printf("  POST %s/v1/runs/RUN/layers/LAYER/batches?step=N  (body: 2-D .npy)%n", service.server().baseUrl());
+        out.printf("  GET  %s/metrics, /v1/runs, /v1/events%n", service.server().baseUrl());
+        out.flush();
+        stop.await();
+        return ExitCodes.OK;
+    }
+}

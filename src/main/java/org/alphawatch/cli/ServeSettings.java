@@ -1,0 +1,206 @@
+package org.alphawatch.cli;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import org.alphawatch.core.fit.FitWindow;
+import org.alphawatch.pipeline.MonitorConfig;
+import org.alphawatch.pipeline.WindowMode;
+import org.alphawatch.server.ServerConfig;
+
+/**
+ * The settings of {@code serve}: every key, its default and its parser in one table, read from a
+ * properties file and overridden by command-line flags of the same name. Unknown keys and bad
+ * values are errors naming the key. docs/configuration.md is checked against {@link #KEYS}.
+ */
+public final class ServeSettings {
+    /** Key, default (as text; empty = unset), description. */
+    public static final String[][] KEYS = {
+        {"port", "9400", "TCP port to listen on (0 picks a free port)"},
+        {"bind", "127.0.0.1", "address to listen on; 0.0.0.0 exposes the monitor to the network"},
+        {"window", "tumbling", "tumbling | cumulative | decay"},
+        {"window-size", "4096", "tumbling window size, or decay half-life, in samples"},
+        {"refresh-samples", "0", "recompute a layer's spectrum after this many new samples (0: off)"},
+        {"refresh-seconds", "10", "recompute at least this often when a layer has new samples (0: off)"},
+        {"fit-range", "", "fixed fit window LO:HI (default: [11, min(500, K-2)], or [2, K-2] when K < 50)"},
+        {"ci-groups", "4", "jackknife groups for the alpha interval (0: none); each costs memory and an eigen-solve"},
+        {"queue-batches", "256", "admitted batches not yet applied, all layers together; beyond: 429"},
+        {"queue-bytes", "256MB", "bytes of such batches; beyond: 429"},
+        {"max-body-bytes", "64MB", "largest request body; beyond: 413 (not read into memory)"},
+        {"memory-budget", "", "accumulator memory for all layers (default: half the heap); beyond: 507"},
+        {"max-runs", "64", "runs held at once"},
+        {"max-layers-per-run", "256", "layers per run"},
+        {"max-dims", "8192", "units per layer"},
+        {"history-size", "1000", "refreshes kept per layer for the history endpoint"},
+        {"input-dim", "0", "input manifold dimension d for the smoothness margin alpha - (1 + 2/d) (0: unknown)"},
+        {"bits", "8", "bits per unit for the capacity and redundancy bounds"},
+        {"token-file", "", "file holding the bearer token for ingest and DELETE (or set ALPHAWATCH_TOKEN)"},
+        {"auth-reads", "false", "require the token for queries, events and /metrics too"},
+    };
+
+    public static final String TOKEN_ENV = "ALPHAWATCH_TOKEN";
+
+    private final Map<String, String> values = new LinkedHashMap<>();
+
+    private ServeSettings() {
+        for (String[] k : KEYS) {
+            values.put(k[0], k[1]);
+        }
+    }
+
+    public static ServeSettings defaults() {
+        return new ServeSettings();
+    }
+
+    /** Overlays a properties file; unknown keys are errors. */
+    public ServeSettings file(Path path) {
+        Properties p = new Properties();
+        try (Reader r = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
+            p.load(r);
+        } catch (IOException e) {
+            throw new UserInputException("config file " + path + ": " + e.getMessage());
+        }
+        for (String key : p.stringPropertyNames()) {
+            if (!values.containsKey(key)) {
+                throw new UserInputException("config file " + path + ": unknown key '" + key + "' (known: "
+                        + String.join(", ", values.keySet()) + ")");
+            }
+            values.put(key, p.getProperty(key).trim());
+        }
+        return this;
+    }
+
+    /** Overlays one value (a command-line flag); null leaves the current value. */
+    public ServeSettings set(String key, Object value) {
+        if (!values.containsKey(key)) {
+            throw new IllegalArgumentException("unknown setting " + key);
+        }
+        if (value != null) {
+            values.put(key, value.toString());
+        }
+        return this;
+    }
+
+    public String get(String key) {
+        return values.get(key);
+    }
+
+    public ServerConfig build(Map<String, String> env) {
+        try {
+            long heap = Runtime.getRuntime().maxMemory();
+            String budget = values.get("memory-budget");
+            MonitorConfig monitor = new MonitorConfig(WindowMode.parse(values.get("window")),
+                    longValue("window-size"), longValue("refresh-samples"),
+                    Duration.ofMillis(Math.round(1000 * doubleValue("refresh-seconds"))),
+                    values.get("fit-range").isEmpty() ? null : FitWindow.parse(values.get("fit-range")),
+                    intValue("ci-groups"), intValue("queue-batches"), bytes("queue-bytes"), bytes("max-body-bytes"),
+                    budget.isEmpty() ? Math.max(1L << 20, heap / 2) : bytes("memory-budget"), intValue("max-runs"),
+                    intValue("max-layers-per-run"), intValue("max-dims"), intValue("history-size"),
+                    intValue("input-dim"), doubleValue("bits"));
+            return new ServerConfig(values.get("bind"), intValue("port"), token(env), boolValue("auth-reads"), monitor);
+        } catch (IllegalArgumentException e) {
+            throw new UserInputException(e.getMessage());
+        }
+    }
+
+    private Optional<byte[]> token(Map<String, String> env) {
+        String file = values.get("token-file");
+        String fromEnv = env.get(TOKEN_ENV);
+        if (!file.isEmpty() && fromEnv != null && !fromEnv.isEmpty()) {
+            throw new UserInputException("both " + TOKEN_ENV + " and token-file are set; choose one");
+        }
+        String token = null;
+        if (!file.isEmpty()) {
+            try {
+                token = Files.readString(Path.of(file), StandardCharsets.UTF_8).trim();
+            } catch (IOException e) {
+                throw new UserInputException("token-file " + file + ": cannot read (" + e.getMessage() + ")");
+            }
+        } else if (fromEnv != null && !fromEnv.isEmpty()) {
+            token = fromEnv.trim();
+        }
+        if (token == null) {
+            return Optional.empty();
+        }
+        if (token.length() < 16) {
+            throw new UserInputException("the bearer token has " + token.length()
+                    + " characters; use at least 16 (e.g. openssl rand -hex 16)");
+        }
+        return Optional.of(token.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private String raw(String key) {
+        String v = values.get(key);
+        if (v == null || v.isEmpty()) {
+            throw new IllegalArgumentException(key + " needs a value");
+        }
+        return v;
+    }
+
+    private long longValue(String key) {
+        try {
+            return Long.parseLong(raw(key));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + " '" + values.get(key) + "' is not an integer");
+        }
+    }
+
+    private int intValue(String key) {
+        long v = longValue(key);
+        if (v > Integer.MAX_VALUE || v < Integer.MIN_VALUE) {
+            throw new IllegalArgumentException(key + " " + v + " is out of range");
+        }
+        return (int) v;
+    }
+
+    private double doubleValue(String key) {
+        try {
+            double v = Double.parseDouble(raw(key));
+            if (!Double.isFinite(v)) {
+                throw new NumberFormatException();
+            }
+            return v;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + " '" + values.get(key) + "' is not a number");
+        }
+    }
+
+    private boolean boolValue(String key) {
+        String v = raw(key).toLowerCase(Locale.ROOT);
+        if (v.equals("true") || v.equals("false")) {
+            return Boolean.parseBoolean(v);
+        }
+        throw new IllegalArgumentException(key + " '" + v + "' is not true or false");
+    }
+
+    /** Bytes with an optional KB/MB/GB suffix (powers of 1024). */
+    private long bytes(String key) {
+        String v = raw(key).toUpperCase(Locale.ROOT).replace(" ", "");
+        long unit = 1;
+        for (String[] s : new String[][] {{"GB", "1073741824"}, {"MB", "1048576"}, {"KB", "1024"}, {"G", "1073741824"},
+            {"M", "1048576"}, {"K", "1024"}, {"B", "1"}}) {
+            if (v.endsWith(s[0])) {
+                unit = Long.parseLong(s[1]);
+                v = v.substring(0, v.length() - s[0].length());
+                break;
+            }
+        }
+        try {
+            long n = Long.parseLong(v);
+            if (n < 0) {
+                throw new NumberFormatException();
+            }
+            return Math.multiplyExact(n, unit);
+        } catch (NumberFormatException | ArithmeticException e) {
+            throw new IllegalArgumentException(key + " '" + values.get(key) + "' is not a byte size (e.g. 512MB)");
+        }
+    }
+}

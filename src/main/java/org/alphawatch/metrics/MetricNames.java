@@ -1,0 +1,72 @@
+package org.alphawatch.metrics;
+
+/**
+ * Every metric alphawatch exports, in one place: the Micrometer name here becomes the Prometheus
+ * name in the comment (dots to underscores, {@code _total} for counters, the base unit appended).
+ * Labels: {@code run} and {@code layer} (validated names, bounded by max-runs and
+ * max-layers-per-run), {@code reason} (a fixed enum), {@code rank} (at most 32 fixed values).
+ */
+public final class MetricNames {
+    /** alphawatch_spectrum_alpha{run,layer} */
+    public static final String ALPHA = "alphawatch.spectrum.alpha";
+    /** alphawatch_spectrum_alpha_r2{run,layer} */
+    public static final String ALPHA_R2 = "alphawatch.spectrum.alpha.r2";
+    /** alphawatch_spectrum_alpha_ci_lower{run,layer}, NaN without jackknife groups */
+    public static final String ALPHA_CI_LOWER = "alphawatch.spectrum.alpha.ci.lower";
+    /** alphawatch_spectrum_alpha_ci_upper{run,layer} */
+    public static final String ALPHA_CI_UPPER = "alphawatch.spectrum.alpha.ci.upper";
+    /** alphawatch_spectrum_effective_rank{run,layer} */
+    public static final String EFFECTIVE_RANK = "alphawatch.spectrum.effective.rank";
+    /** alphawatch_spectrum_participation_ratio{run,layer} */
+    public static final String PARTICIPATION_RATIO = "alphawatch.spectrum.participation.ratio";
+    /** alphawatch_spectrum_stable_rank{run,layer} */
+    public static final String STABLE_RANK = "alphawatch.spectrum.stable.rank";
+    /** alphawatch_spectrum_window_samples{run,layer} */
+    public static final String WINDOW_SAMPLES = "alphawatch.spectrum.window.samples";
+    /** alphawatch_spectrum_step{run,layer}: the last training step in the window */
+    public static final String STEP = "alphawatch.spectrum.step";
+    /** alphawatch_spectrum_cvpca_alpha{run,layer}, NaN without repeats */
+    public static final String CVPCA_ALPHA = "alphawatch.spectrum.cvpca.alpha";
+    /** alphawatch_spectrum_eigenvalue{run,layer,rank}: normalized eigenvalue at log-spaced ranks */
+    public static final String EIGENVALUE = "alphawatch.spectrum.eigenvalue";
+    /** alphawatch_projection_energy_slope{run,layer}, NaN without probes at two densities */
+    public static final String ENERGY_SLOPE = "alphawatch.projection.energy.slope";
+    /** alphawatch_projection_readout_r2{run,layer}, NaN without probe latents */
+    public static final String READOUT_R2 = "alphawatch.projection.readout.r2";
+    /** alphawatch_spectrum_refresh_seconds_{count,sum,max}{run,layer} */
+    public static final String REFRESH = "alphawatch.spectrum.refresh";
+    /** alphawatch_spectrum_refresh_coalesced_total{run,layer}: refreshes replaced before they ran */
+    public static final String REFRESH_COALESCED = "alphawatch.spectrum.refresh.coalesced";
+    /** alphawatch_ingest_samples_total{run,layer} */
+    public static final String INGEST_SAMPLES = "alphawatch.ingest.samples";
+    /** alphawatch_ingest_batches_total{run,layer} */
+    public static final String INGEST_BATCHES = "alphawatch.ingest.batches";
+    /** alphawatch_ingest_bytes_total{run,layer} */
+    public static final String INGEST_BYTES = "alphawatch.ingest.bytes";
+    /** alphawatch_ingest_rejected_total{reason} */
+    public static final String INGEST_REJECTED = "alphawatch.ingest.rejected";
+    /** alphawatch_layer_last_update_timestamp_seconds{run,layer} */
+    public static final String LAST_UPDATE = "alphawatch.layer.last.update.timestamp";
+    /** alphawatch_queue_batches: admitted batches not yet applied */
+    public static final String QUEUE_BATCHES = "alphawatch.queue.batches";
+    /** alphawatch_queue_bytes */
+    public static final String QUEUE_BYTES = "alphawatch.queue";
+    /** alphawatch_accumulator_memory_bytes: memory charged to layers */
+    public static final String ACCUMULATOR_MEMORY = "alphawatch.accumulator.memory";
+    /** alphawatch_layers */
+    public static final String LAYERS = "alphawatch.layers";
+    /** alphawatch_alerts_total{run,layer,kind} */
+    public static final String ALERTS = "alphawatch.alerts";
+
+    public static final String TAG_RUN = "run";
+    public static final String TAG_LAYER = "layer";
+    public static final String TAG_REASON = "reason";
+    public static final String TAG_RANK = "rank";
+    public static final String TAG_KIND = "kind";
+
+    /** The fixed ranks exported for the spectrum: powers of sqrt(2), rounded (28 values). */
+    public static final int[] SPECTRUM_RANKS = {1, 2, 3, 4, 6, 8, 11, 16, 23, 32, 45, 64, 91, 128, 181, 256, 362, 512,
+        724, 1024, 1448, 2048, 2896, 4096, 5793, 8192, 11585, 16384};
+
+    private MetricNames() {}
+}

@@ -1,0 +1,202 @@
+package org.alphawatch.metrics;
+
+import static org.alphawatch.metrics.MetricNames.*;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.ToDoubleFunction;
+import org.alphawatch.core.analysis.SpectrumReport;
+import org.alphawatch.pipeline.LayerKey;
+import org.alphawatch.pipeline.LayerSnapshot;
+import org.alphawatch.pipeline.Monitor;
+import org.alphawatch.pipeline.MonitorObserver;
+import org.alphawatch.pipeline.RejectReason;
+
+/**
+ * Publishes the monitor to Micrometer (Prometheus registry). Per-layer gauges read a value object
+ * that each snapshot replaces; gauges are registered with strong references, so they live exactly
+ * as long as the layer, and every series of a deleted run is removed. Thread-safe.
+ */
+public final class MonitorMetrics implements MonitorObserver {
+    private final PrometheusMeterRegistry registry;
+    private final Map<LayerKey, LayerMeters> layers = new ConcurrentHashMap<>();
+    private final Map<RejectReason, Counter> rejected = new ConcurrentHashMap<>();
+
+    /** Latest values of one layer; a snapshot swaps the whole object. */
+    private static final class LayerMeters {
+        volatile LayerSnapshot snapshot;
+        volatile double lastUpdateSeconds = Double.NaN;
+        final List<Meter> meters = new ArrayList<>();
+        Counter samples;
+        Counter batches;
+        Counter bytes;
+        Counter coalesced;
+        Timer refresh;
+        int exportedRanks;
+    }
+
+    public MonitorMetrics() {
+        this(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+    }
+
+    public MonitorMetrics(PrometheusMeterRegistry registry) {
+        this.registry = registry;
+        for (RejectReason r : RejectReason.values()) {
+            rejected.put(r, Counter.builder(INGEST_REJECTED).tag(TAG_REASON, r.label())
+                    .description("Batches or requests refused, by reason").register(registry));
+        }
+    }
+
+    public PrometheusMeterRegistry registry() {
+        return registry;
+    }
+
+    /** Registers the monitor-wide gauges (queue, memory, layer count). */
+    public void bind(Monitor monitor) {
+        Gauge.builder(QUEUE_BATCHES, monitor, Monitor::queuedBatches).strongReference(true)
+                .description("Admitted batches not yet applied").register(registry);
+        Gauge.builder(QUEUE_BYTES, monitor, Monitor::queuedBytes).baseUnit("bytes").strongReference(true)
+                .description("Bytes of admitted batches not yet applied").register(registry);
+        Gauge.builder(ACCUMULATOR_MEMORY, monitor, Monitor::memoryChargedBytes).baseUnit("bytes")
+                .strongReference(true).description("Accumulator memory charged to layers").register(registry);
+        Gauge.builder(LAYERS, layers, Map::size).strongReference(true).description("Layers monitored")
+                .register(registry);
+    }
+
+    public String scrape() {
+        return registry.scrape();
+    }
+
+    @Override
+    public void layerCreated(LayerKey key, int dims, long costBytes) {
+        layers.computeIfAbsent(key, k -> {
+            LayerMeters m = new LayerMeters();
+            Tags tags = Tags.of(TAG_RUN, k.run(), TAG_LAYER, k.layer());
+            m.samples = Counter.builder(INGEST_SAMPLES).tags(tags).description("Samples (rows) applied").register(registry);
+            m.batches = Counter.builder(INGEST_BATCHES).tags(tags).description("Batches applied").register(registry);
+            m.bytes = Counter.builder(INGEST_BYTES).tags(tags).baseUnit("bytes").description("Activation bytes applied")
+                    .register(registry);
+            m.coalesced = Counter.builder(REFRESH_COALESCED).tags(tags)
+                    .description("Refreshes replaced by a newer one before they ran").register(registry);
+            m.refresh = Timer.builder(REFRESH).tags(tags).description("Wall time of a spectrum refresh")
+                    .register(registry);
+            m.meters.addAll(List.of(m.samples, m.batches, m.bytes, m.coalesced, m.refresh));
+            gauge(m, tags, ALPHA, "Power-law exponent alpha of the eigenspectrum", r -> r.alpha());
+            gauge(m, tags, ALPHA_R2, "r^2 of the log-log power-law fit", r -> r.fit().r2());
+            gauge(m, tags, ALPHA_CI_LOWER, "Lower end of the 95% jackknife interval of alpha",
+                    r -> r.alphaInterval() == null ? Double.NaN : r.alphaInterval().lo());
+            gauge(m, tags, ALPHA_CI_UPPER, "Upper end of the 95% jackknife interval of alpha",
+                    r -> r.alphaInterval() == null ? Double.NaN : r.alphaInterval().hi());
+            gauge(m, tags, EFFECTIVE_RANK, "Effective rank exp(entropy of normalized eigenvalues)",
+                    r -> r.metrics().effectiveRank());
+            gauge(m, tags, PARTICIPATION_RATIO, "Participation ratio (sum l)^2 / sum l^2",
+                    r -> r.metrics().participationRatio());
+            gauge(m, tags, STABLE_RANK, "Stable rank sum l / l_1", r -> r.metrics().stableRank());
+            gauge(m, tags, CVPCA_ALPHA, "alpha of the cross-validated (cvPCA) spectrum",
+                    r -> r.crossValidated() == null ? Double.NaN : r.crossValidated().fit().alpha());
+            snapshotGauge(m, tags, WINDOW_SAMPLES, "Samples in the window the spectrum describes",
+                    s -> s.windowSamples());
+            snapshotGauge(m, tags, STEP, "Last training step in the window", s -> s.step());
+            snapshotGauge(m, tags, ENERGY_SLOPE, "Slope of log trajectory energy vs log sampling density",
+                    s -> s.projection() == null ? Double.NaN : s.projection().slopeOrNaN());
+            snapshotGauge(m, tags, READOUT_R2, "Cross-validated R^2 of a linear read-out of the probe latent",
+                    s -> s.projection() == null ? Double.NaN : s.projection().readoutR2());
+            m.meters.add(Gauge.builder(LAST_UPDATE, m, x -> x.lastUpdateSeconds).tags(tags).baseUnit("seconds")
+                    .strongReference(true).description("Unix time of the last applied batch").register(registry));
+            return m;
+        });
+    }
+
+    private void gauge(LayerMeters m, Tags tags, String name, String help, ToDoubleFunction<SpectrumReport> f) {
+        snapshotGauge(m, tags, name, help, s -> f.applyAsDouble(s.report()));
+    }
+
+    private void snapshotGauge(LayerMeters m, Tags tags, String name, String help, ToDoubleFunction<LayerSnapshot> f) {
+        m.meters.add(Gauge.builder(name, m, x -> x.snapshot == null ? Double.NaN : f.applyAsDouble(x.snapshot))
+                .tags(tags).description(help).strongReference(true).register(registry));
+    }
+
+    @Override
+    public void batchApplied(LayerKey key, int rows, long bytes) {
+        LayerMeters m = layers.get(key);
+        if (m != null) {
+            m.samples.increment(rows);
+            m.batches.increment();
+            m.bytes.increment(bytes);
+            m.lastUpdateSeconds = System.currentTimeMillis() / 1000.0;
+        }
+    }
+
+    @Override
+    public void rejected(RejectReason reason) {
+        rejected.get(reason).increment();
+    }
+
+    @Override
+    public void refreshCoalesced(LayerKey key) {
+        LayerMeters m = layers.get(key);
+        if (m != null) {
+            m.coalesced.increment();
+        }
+    }
+
+    @Override
+    public void snapshot(LayerSnapshot snapshot) {
+        LayerMeters m = layers.get(snapshot.key());
+        if (m == null) {
+            return;
+        }
+        m.snapshot = snapshot;
+        m.refresh.record((long) (snapshot.refreshSeconds() * 1e9), TimeUnit.NANOSECONDS);
+        int k = snapshot.report().spectrum().size();
+        synchronized (m) {
+            Tags tags = Tags.of(TAG_RUN, snapshot.key().run(), TAG_LAYER, snapshot.key().layer());
+            for (int rank : SPECTRUM_RANKS) {
+                if (rank > k || rank <= m.exportedRanks) {
+                    continue;
+                }
+                final int r = rank;
+                m.meters.add(Gauge.builder(EIGENVALUE, m, x -> eigenvalueAt(x.snapshot, r))
+                        .tags(tags.and(TAG_RANK, Integer.toString(rank))).strongReference(true)
+                        .description("Normalized eigenvalue at a fixed log-spaced rank").register(registry));
+                m.exportedRanks = rank;
+            }
+        }
+    }
+
+    private static double eigenvalueAt(LayerSnapshot s, int rank) {
+        if (s == null || rank > s.report().spectrum().size() || s.report().spectrum().trace() <= 0) {
+            return Double.NaN;
+        }
+        return s.report().spectrum().eigenvalue(rank) / s.report().spectrum().trace();
+    }
+
+    @Override
+    public void layerRemoved(LayerKey key) {
+        LayerMeters m = layers.remove(key);
+        if (m != null) {
+            synchronized (m) {
+                for (Meter meter : m.meters) {
+                    registry.remove(meter);
+                }
+            }
+        }
+    }
+
+    /** Records an alert (kind is a fixed enum label). */
+    public void alert(LayerKey key, String kind) {
+        Counter.builder(ALERTS).tags(TAG_RUN, key.run(), TAG_LAYER, key.layer(), TAG_KIND, kind)
+                .description("Spectrum-change alerts raised").register(registry).increment();
+    }
+}

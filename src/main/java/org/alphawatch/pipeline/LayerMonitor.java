@@ -1,0 +1,352 @@
+package org.alphawatch.pipeline;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import org.alphawatch.core.analysis.AnalysisOptions;
+import org.alphawatch.core.analysis.SpectrumAnalyzer;
+import org.alphawatch.core.analysis.SpectrumReport;
+import org.alphawatch.core.projection.EnergySlope;
+import org.alphawatch.core.projection.LinearReadout;
+import org.alphawatch.core.projection.RandomProjection;
+import org.alphawatch.core.stat.CovarianceAccumulator;
+import org.alphawatch.core.stat.CrossCovarianceAccumulator;
+import org.alphawatch.io.NpyArray;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.scheduler.Scheduler;
+
+/**
+ * The state of one (run, layer): its window's accumulators (one per jackknife group), the
+ * cross-covariance of repeat passes, the latest probe sweeps, and the snapshots computed from them.
+ *
+ * <p>Threading: {@link #apply} and {@link #tick} run on the layer's single pipeline worker (the
+ * accumulators have one writer). A refresh copies the accumulators on that worker and runs the
+ * eigen-decompositions on the compute scheduler; refreshes are coalesced, so at most one is queued
+ * per layer and a newer one replaces it. Snapshots and history are safe to read from any thread.
+ */
+final class LayerMonitor {
+    private static final Logger LOG = LoggerFactory.getLogger(LayerMonitor.class);
+    private static final int READOUT_FOLDS = 5;
+
+    private final LayerKey key;
+    private final int dims;
+    private final MonitorConfig config;
+    private final AnalysisOptions options;
+    private final Scheduler compute;
+    private final MonitorObserver observer;
+    private final Consumer<LayerSnapshot> publisher;
+    private final RandomProjection projection;
+
+    // Writer-thread state.
+    private final CovarianceAccumulator[] shards;
+    private int nextShard;
+    private CrossCovarianceAccumulator cross;
+    private ActivationBatch pendingRepeat;
+    private long windowSamples;
+    private long totalSamples;
+    private long stepMin = Long.MAX_VALUE;
+    private long stepMax = -1;
+    private long samplesSinceRefresh;
+    private boolean projectionChanged;
+    private long probeStep = -1;
+    private final TreeMap<Integer, Double> probeEnergies = new TreeMap<>();
+    private double[] probeTrajectory;
+    private int probeTrajectoryRows;
+    private double probeReadout = Double.NaN;
+    private ProjectionSnapshot projectionSnapshot;
+
+    // Refresh coalescing.
+    private final AtomicReference<RefreshJob> pending = new AtomicReference<>();
+    private final AtomicBoolean inFlight = new AtomicBoolean();
+    private long sequence;
+
+    // Read side.
+    private volatile LayerSnapshot latest;
+    private final ArrayDeque<HistoryPoint> history = new ArrayDeque<>();
+    private volatile boolean closed;
+    private final AtomicBoolean tickQueued = new AtomicBoolean();
+
+    private record RefreshJob(List<CovarianceAccumulator> shards, CrossCovarianceAccumulator cross, long stepMin,
+                              long stepMax, long windowSamples, long totalSamples, ProjectionSnapshot projection) {}
+
+    LayerMonitor(LayerKey key, int dims, MonitorConfig config, AnalysisOptions options, Scheduler compute,
+                 MonitorObserver observer, Consumer<LayerSnapshot> publisher) {
+        this.key = key;
+        this.dims = dims;
+        this.config = config;
+        this.options = options;
+        this.compute = compute;
+        this.observer = observer;
+        this.publisher = publisher;
+        this.projection = RandomProjection.create(dims, RandomProjection.DEFAULT_K,
+                RandomProjection.seedFor(key.run(), key.layer()));
+        this.shards = new CovarianceAccumulator[config.shards()];
+        for (int i = 0; i < shards.length; i++) {
+            shards[i] = CovarianceAccumulator.create(dims);
+        }
+    }
+
+    LayerKey key() {
+        return key;
+    }
+
+    int dims() {
+        return dims;
+    }
+
+    LayerSnapshot latest() {
+        return latest;
+    }
+
+    List<HistoryPoint> history() {
+        synchronized (history) {
+            return new ArrayList<>(history);
+        }
+    }
+
+    boolean refreshing() {
+        return inFlight.get() || pending.get() != null;
+    }
+
+    /** True when the caller should queue a tick (none is queued yet); cleared when the tick runs. */
+    boolean markTickQueued() {
+        return tickQueued.compareAndSet(false, true);
+    }
+
+    void close() {
+        closed = true;
+    }
+
+    boolean closed() {
+        return closed;
+    }
+
+    /** Applies a validated batch. Writer thread only. */
+    void apply(ActivationBatch batch) {
+        if (closed) {
+            return;
+        }
+        if (batch.kind() == BatchKind.PROBE) {
+            applyProbe(batch);
+        } else if (batch.repeat() != ActivationBatch.NO_REPEAT) {
+            applyRepeat(batch);
+        } else {
+            applyTrain(batch);
+        }
+    }
+
+    private void applyTrain(ActivationBatch batch) {
+        int rows = batch.rows();
+        int from = 0;
+        CovarianceAccumulator shard = shards[nextShard];
+        nextShard = (nextShard + 1) % shards.length;
+        while (from < rows) {
+            int take = rows - from;
+            if (config.window() == WindowMode.TUMBLING) {
+                take = (int) Math.min(take, config.windowSamples() - windowSamples);
+            } else if (config.window() == WindowMode.DECAY) {
+                double factor = Math.pow(0.5, (double) take / config.windowSamples());
+                for (CovarianceAccumulator s : shards) {
+                    s.decay(factor);
+                }
+                if (cross != null) {
+                    // The cross-covariance has no decay: it is restarted once its data is one half-life old.
+                    if (cross.count() > config.windowSamples()) {
+                        cross.reset();
+                    }
+                }
+            }
+            update(shard, batch.values(), from, take);
+            windowSamples += take;
+            totalSamples += take;
+            samplesSinceRefresh += take;
+            stepMin = Math.min(stepMin, batch.step());
+            stepMax = Math.max(stepMax, batch.step());
+            from += take;
+            if (config.window() == WindowMode.TUMBLING && windowSamples == config.windowSamples()) {
+                requestRefresh();
+                resetWindow();
+            }
+        }
+        if (config.refreshSamples() > 0 && samplesSinceRefresh >= config.refreshSamples() && windowSamples >= 2) {
+            requestRefresh();
+        }
+    }
+
+    private static void update(CovarianceAccumulator acc, NpyArray values, int fromRow, int rows) {
+        if (values.floats() != null) {
+            acc.update(values.floats(), fromRow * values.cols(), rows);
+        } else {
+            acc.update(values.doubles(), fromRow * values.cols(), rows);
+        }
+    }
+
+    private void resetWindow() {
+        for (CovarianceAccumulator s : shards) {
+            s.reset();
+        }
+        if (cross != null) {
+            cross.reset();
+        }
+        windowSamples = 0;
+        stepMin = Long.MAX_VALUE;
+        stepMax = -1;
+        samplesSinceRefresh = 0;
+    }
+
+    private void applyRepeat(ActivationBatch batch) {
+        if (batch.repeat() == 0) {
+            pendingRepeat = batch;
+            return;
+        }
+        ActivationBatch first = pendingRepeat;
+        pendingRepeat = null;
+        if (first == null || first.step() != batch.step() || first.rows() != batch.rows()) {
+            LOG.debug("{}: repeat 1 at step {} has no matching repeat 0; dropped", key, batch.step());
+            observer.rejected(RejectReason.BAD_PARAMETER);
+            return;
+        }
+        if (cross == null) {
+            cross = CrossCovarianceAccumulator.create(dims);
+        }
+        NpyArray a = first.values();
+        NpyArray b = batch.values();
+        if (a.floats() != null && b.floats() != null) {
+            cross.update(a.floats(), b.floats(), a.rows());
+        } else {
+            cross.update(a.toDoubles(), b.toDoubles(), a.rows());
+        }
+        samplesSinceRefresh += a.rows();
+    }
+
+    private void applyProbe(ActivationBatch batch) {
+        int n = batch.rows();
+        if (n < 3) {
+            observer.rejected(RejectReason.BAD_SHAPE);
+            return;
+        }
+        if (batch.step() != probeStep) {
+            probeStep = batch.step();
+            probeEnergies.clear();
+            probeTrajectory = null;
+            probeTrajectoryRows = 0;
+            probeReadout = Double.NaN;
+        }
+        NpyArray v = batch.values();
+        double[] projected = v.floats() != null ? projection.project(v.floats(), n) : projection.project(v.doubles(), n);
+        int k = projection.k();
+        probeEnergies.put(n, RandomProjection.trajectoryEnergy(projected, n, k));
+        if (n >= probeTrajectoryRows) {
+            probeTrajectory = projected;
+            probeTrajectoryRows = n;
+            NpyArray latent = batch.latent();
+            probeReadout = latent != null && n >= 2 * READOUT_FOLDS
+                    ? LinearReadout.crossValidatedR2(projected, n, k, latent.toDoubles(), latent.cols(), READOUT_FOLDS)
+                    : Double.NaN;
+        }
+        int[] densities = new int[probeEnergies.size()];
+        double[] energies = new double[densities.length];
+        int i = 0;
+        for (Map.Entry<Integer, Double> e : probeEnergies.entrySet()) {
+            densities[i] = e.getKey();
+            energies[i++] = e.getValue();
+        }
+        EnergySlope slope = null;
+        if (densities.length >= 2) {
+            try {
+                slope = EnergySlope.fit(densities, energies);
+            } catch (IllegalArgumentException e) {
+                LOG.debug("{}: no energy slope at step {}: {}", key, probeStep, e.getMessage());
+            }
+        }
+        projectionSnapshot = new ProjectionSnapshot(probeStep, densities, energies, slope, probeReadout, probeTrajectory, k);
+        projectionChanged = true;
+    }
+
+    /** Time-based refresh. Writer thread only. */
+    void tick() {
+        tickQueued.set(false);
+        if (closed) {
+            return;
+        }
+        if ((samplesSinceRefresh > 0 || projectionChanged) && windowSamples >= 2) {
+            requestRefresh();
+        }
+    }
+
+    private void requestRefresh() {
+        List<CovarianceAccumulator> copies = new ArrayList<>(shards.length);
+        for (CovarianceAccumulator s : shards) {
+            copies.add(s.copy());
+        }
+        CrossCovarianceAccumulator crossCopy = null;
+        if (cross != null && cross.count() >= 3) {
+            crossCopy = CrossCovarianceAccumulator.create(dims);
+            crossCopy.merge(cross);
+        }
+        long samples = config.window() == WindowMode.DECAY ? Math.round(weight()) : windowSamples;
+        RefreshJob job = new RefreshJob(copies, crossCopy, stepMin, stepMax, samples, totalSamples, projectionSnapshot);
+        samplesSinceRefresh = 0;
+        projectionChanged = false;
+        if (pending.getAndSet(job) != null) {
+            observer.refreshCoalesced(key);
+        }
+        if (inFlight.compareAndSet(false, true)) {
+            compute.schedule(this::drain);
+        }
+    }
+
+    private double weight() {
+        double w = 0;
+        for (CovarianceAccumulator s : shards) {
+            w += s.weight();
+        }
+        return w;
+    }
+
+    private void drain() {
+        try {
+            RefreshJob job;
+            while ((job = pending.getAndSet(null)) != null) {
+                if (!closed) {
+                    refresh(job);
+                }
+            }
+        } finally {
+            inFlight.set(false);
+        }
+        if (pending.get() != null && inFlight.compareAndSet(false, true)) {
+            compute.schedule(this::drain);
+        }
+    }
+
+    private void refresh(RefreshJob job) {
+        long t0 = System.nanoTime();
+        try {
+            SpectrumReport report = SpectrumAnalyzer.analyze(job.shards(), options);
+            if (job.cross() != null) {
+                report = report.withCrossValidated(SpectrumAnalyzer.crossValidated(job.cross().snapshot(), options));
+            }
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            LayerSnapshot snap = new LayerSnapshot(key, dims, ++sequence, job.stepMax(), job.stepMin(), job.stepMax(),
+                    config.window(), config.windowSamples(), job.windowSamples(), job.totalSamples(),
+                    System.currentTimeMillis(), seconds, report, job.projection());
+            latest = snap;
+            synchronized (history) {
+                history.addLast(snap.toHistoryPoint());
+                while (history.size() > config.historySize()) {
+                    history.removeFirst();
+                }
+            }
+            publisher.accept(snap);
+        } catch (RuntimeException e) {
+            LOG.error("{}: refresh failed: {}", key, e.toString(), e);
+        }
+    }
+}

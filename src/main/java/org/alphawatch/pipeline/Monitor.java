@@ -1,0 +1,352 @@
+package org.alphawatch.pipeline;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.alphawatch.core.analysis.AnalysisOptions;
+import org.alphawatch.core.spectrum.EigenSolver;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Scheduler;
+
+/**
+ * The streaming monitor (DESIGN.md 1 and 4): admitted activation batches flow through one
+ * {@code Flux}, grouped by layer into {@link LayerMonitor}s, each applied by a single worker;
+ * spectra are recomputed on the compute scheduler and published as immutable
+ * {@link LayerSnapshot}s to the query side, the event stream and the observer.
+ *
+ * <p>Backpressure is explicit: {@link #offer} admits a batch only while the queue holds fewer than
+ * {@code queueBatches} batches and {@code queueBytes} bytes, and refuses it (for a 429) otherwise;
+ * {@link #offerBlocking} waits for room instead (the in-process trainer). A refused batch changes
+ * nothing. Thread-safe.
+ */
+public final class Monitor implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Monitor.class);
+
+    /** Events on the pipeline's one stream; grouped by the target monitor's identity. */
+    private sealed interface LayerEvent permits Apply, Tick, Remove {
+        LayerMonitor target();
+    }
+
+    private record Apply(LayerMonitor target, ActivationBatch batch) implements LayerEvent {}
+
+    private record Tick(LayerMonitor target) implements LayerEvent {}
+
+    private record Remove(LayerMonitor target) implements LayerEvent {}
+
+    /** A run and its layers as listed by the API. */
+    public record LayerInfo(String layer, int dims, long totalSamples, long lastStep, long refreshes) {}
+
+    private final MonitorConfig config;
+    private final AnalysisOptions options;
+    private final MonitorObserver observer;
+    private final Scheduler compute;
+    private final Map<LayerKey, LayerMonitor> layers = new ConcurrentHashMap<>();
+    private final Sinks.Many<LayerEvent> input = Sinks.many().unicast().onBackpressureBuffer();
+    private final Sinks.Many<LayerSnapshot> snapshots = Sinks.many().multicast().directBestEffort();
+    private final ReentrantLock admission = new ReentrantLock();
+    private final Condition roomOrIdle = admission.newCondition();
+    private final Disposable pipeline;
+    private final Disposable timer;
+    private int queuedBatches;
+    private long queuedBytes;
+    private long memoryCharged;
+    private volatile boolean closed;
+
+    /**
+     * @param ingest  runs the per-layer writers (one worker per layer, e.g. a parallel scheduler)
+     * @param compute runs refreshes (eigen-decompositions); bounded
+     * @param timer   drives time-based refresh; a virtual-time scheduler in tests
+     */
+    public Monitor(MonitorConfig config, EigenSolver solver, MonitorObserver observer, Scheduler ingest,
+                   Scheduler compute, Scheduler timer) {
+        this.config = config;
+        this.options = new AnalysisOptions(config.fitWindow(), config.inputDim(), config.bits(), Double.NaN, solver);
+        this.observer = observer;
+        this.compute = compute;
+        this.pipeline = input.asFlux()
+                .groupBy(LayerEvent::target)
+                .flatMap(group -> group.publishOn(ingest, 32)
+                        .takeUntil(e -> e instanceof Remove)
+                        .doOnNext(this::handle), Integer.MAX_VALUE)
+                .subscribe(e -> { }, e -> LOG.error("pipeline terminated: {}", e.toString(), e));
+        Duration every = config.refreshInterval();
+        this.timer = every.isZero() ? null : Flux.interval(every, every, timer).subscribe(t -> tickAll());
+    }
+
+    public MonitorConfig config() {
+        return config;
+    }
+
+    private void handle(LayerEvent event) {
+        LayerMonitor target = event.target();
+        try {
+            if (event instanceof Apply apply) {
+                target.apply(apply.batch());
+                observer.batchApplied(target.key(), apply.batch().rows(), apply.batch().bytes());
+            } else if (event instanceof Tick) {
+                target.tick();
+            } else {
+                target.close();
+            }
+        } catch (RuntimeException e) {
+            LOG.error("{}: event {} failed: {}", target.key(), event.getClass().getSimpleName(), e.toString(), e);
+        } finally {
+            if (event instanceof Apply apply) {
+                release(apply.batch());
+            }
+        }
+    }
+
+    private void release(ActivationBatch batch) {
+        admission.lock();
+        try {
+            queuedBatches--;
+            queuedBytes -= batch.bytes();
+            roomOrIdle.signalAll();
+        } finally {
+            admission.unlock();
+        }
+    }
+
+    /** Admits a validated batch without waiting; refused (and nothing changed) when a limit is reached. */
+    public Admission offer(ActivationBatch batch) {
+        admission.lock();
+        try {
+            return admit(batch);
+        } finally {
+            admission.unlock();
+        }
+    }
+
+    /** Waits up to {@code timeout} for room in the queue (the in-process trainer's backpressure). */
+    public Admission offerBlocking(ActivationBatch batch, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        admission.lock();
+        try {
+            while (true) {
+                Admission a = admit(batch);
+                if (a.reason() != RejectReason.QUEUE_FULL) {
+                    return a;
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return a;
+                }
+                roomOrIdle.awaitNanos(left);
+            }
+        } finally {
+            admission.unlock();
+        }
+    }
+
+    private Admission admit(ActivationBatch batch) {
+        if (closed) {
+            return reject(RejectReason.SHUTTING_DOWN, "the monitor is shutting down");
+        }
+        LayerKey key = batch.key();
+        LayerMonitor target = layers.get(key);
+        if (target != null && target.dims() != batch.dims()) {
+            return reject(RejectReason.DIMS_MISMATCH, "layer " + key + " has " + target.dims() + " units, the batch has "
+                    + batch.dims());
+        }
+        if (queuedBatches >= config.queueBatches() || queuedBytes + batch.bytes() > config.queueBytes()) {
+            return reject(RejectReason.QUEUE_FULL, "ingest queue is full (" + queuedBatches + " batches, " + queuedBytes
+                    + " bytes queued); retry later");
+        }
+        if (target == null) {
+            Admission refused = checkNewLayer(key, batch.dims());
+            if (refused != null) {
+                return refused;
+            }
+            long cost = config.layerCostBytes(batch.dims());
+            target = new LayerMonitor(key, batch.dims(), config, options, compute, observer, this::publish);
+            layers.put(key, target);
+            memoryCharged += cost;
+            observer.layerCreated(key, batch.dims(), cost);
+        }
+        queuedBatches++;
+        queuedBytes += batch.bytes();
+        Sinks.EmitResult r = input.tryEmitNext(new Apply(target, batch));
+        if (r.isFailure()) {
+            queuedBatches--;
+            queuedBytes -= batch.bytes();
+            return reject(RejectReason.SHUTTING_DOWN, "pipeline refused the batch: " + r);
+        }
+        return Admission.accepted();
+    }
+
+    private Admission checkNewLayer(LayerKey key, int dims) {
+        if (dims > config.maxDims()) {
+            return reject(RejectReason.TOO_MANY_DIMS, "layer " + key + " has " + dims + " units; the limit is "
+                    + config.maxDims() + " (max-dims)");
+        }
+        long runs = layers.keySet().stream().map(LayerKey::run).distinct().count();
+        boolean knownRun = layers.keySet().stream().anyMatch(k -> k.run().equals(key.run()));
+        if (!knownRun && runs >= config.maxRuns()) {
+            return reject(RejectReason.TOO_MANY_RUNS, "already " + runs + " runs (max-runs); delete one first");
+        }
+        long inRun = layers.keySet().stream().filter(k -> k.run().equals(key.run())).count();
+        if (inRun >= config.maxLayersPerRun()) {
+            return reject(RejectReason.TOO_MANY_LAYERS, "run " + key.run() + " already has " + inRun
+                    + " layers (max-layers-per-run)");
+        }
+        long cost = config.layerCostBytes(dims);
+        if (memoryCharged + cost > config.memoryBudgetBytes()) {
+            return reject(RejectReason.MEMORY_BUDGET, String.format(java.util.Locale.ROOT,
+                    "a %d-unit layer needs %.1f MB of accumulators; %.1f of %.1f MB (memory-budget) are in use",
+                    dims, cost / 1e6, memoryCharged / 1e6, config.memoryBudgetBytes() / 1e6));
+        }
+        return null;
+    }
+
+    /** Counts a refusal decided outside the monitor (HTTP validation) or inside it. */
+    public Admission reject(RejectReason reason, String message) {
+        observer.rejected(reason);
+        return Admission.rejected(reason, message);
+    }
+
+    private void publish(LayerSnapshot snapshot) {
+        observer.snapshot(snapshot);
+        snapshots.tryEmitNext(snapshot);
+    }
+
+    private void tickAll() {
+        admission.lock();
+        try {
+            for (LayerMonitor m : layers.values()) {
+                if (m.markTickQueued()) {
+                    input.tryEmitNext(new Tick(m));
+                }
+            }
+        } finally {
+            admission.unlock();
+        }
+    }
+
+    /** Requests a refresh of every layer with new data now (as the timer does). */
+    public void refreshAll() {
+        tickAll();
+    }
+
+    public Optional<LayerSnapshot> snapshot(LayerKey key) {
+        LayerMonitor m = layers.get(key);
+        return m == null ? Optional.empty() : Optional.ofNullable(m.latest());
+    }
+
+    public boolean hasLayer(LayerKey key) {
+        return layers.containsKey(key);
+    }
+
+    public Optional<List<HistoryPoint>> history(LayerKey key) {
+        LayerMonitor m = layers.get(key);
+        return m == null ? Optional.empty() : Optional.of(m.history());
+    }
+
+    /** Runs with their layers, sorted by name. */
+    public Map<String, List<LayerInfo>> runs() {
+        Map<String, List<LayerInfo>> out = new LinkedHashMap<>();
+        layers.values().stream().sorted(Comparator.comparing((LayerMonitor m) -> m.key().run())
+                .thenComparing(m -> m.key().layer())).forEach(m -> {
+                    LayerSnapshot s = m.latest();
+                    out.computeIfAbsent(m.key().run(), r -> new ArrayList<>()).add(new LayerInfo(m.key().layer(),
+                            m.dims(), s == null ? 0 : s.totalSamples(), s == null ? -1 : s.step(),
+                            s == null ? 0 : s.sequence()));
+                });
+        return out;
+    }
+
+    /** Removes a run and its layers; false when there was no such run. */
+    public boolean deleteRun(String run) {
+        admission.lock();
+        try {
+            boolean any = false;
+            for (LayerMonitor m : new ArrayList<>(layers.values())) {
+                if (m.key().run().equals(run)) {
+                    layers.remove(m.key());
+                    memoryCharged -= config.layerCostBytes(m.dims());
+                    m.close();
+                    input.tryEmitNext(new Remove(m));
+                    observer.layerRemoved(m.key());
+                    any = true;
+                }
+            }
+            return any;
+        } finally {
+            admission.unlock();
+        }
+    }
+
+    /** Every refreshed snapshot, as it is published (hot; slow subscribers miss items). */
+    public Flux<LayerSnapshot> snapshots() {
+        return snapshots.asFlux();
+    }
+
+    public int queuedBatches() {
+        admission.lock();
+        try {
+            return queuedBatches;
+        } finally {
+            admission.unlock();
+        }
+    }
+
+    public long queuedBytes() {
+        admission.lock();
+        try {
+            return queuedBytes;
+        } finally {
+            admission.unlock();
+        }
+    }
+
+    public long memoryChargedBytes() {
+        admission.lock();
+        try {
+            return memoryCharged;
+        } finally {
+            admission.unlock();
+        }
+    }
+
+    /** Waits until every admitted batch is applied and no refresh is queued or running (tests, shutdown). */
+    public boolean awaitIdle(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            boolean idle;
+            admission.lock();
+            try {
+                idle = queuedBatches == 0;
+            } finally {
+                admission.unlock();
+            }
+            if (idle && layers.values().stream().noneMatch(LayerMonitor::refreshing)) {
+                return true;
+            }
+            TimeUnit.MILLISECONDS.sleep(2);
+        }
+        return false;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        if (timer != null) {
+            timer.dispose();
+        }
+        input.tryEmitComplete();
+        pipeline.dispose();
+        snapshots.tryEmitComplete();
+    }
+}

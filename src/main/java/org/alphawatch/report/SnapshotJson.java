@@ -1,0 +1,98 @@
+package org.alphawatch.report;
+
+import static org.alphawatch.report.JsonFields.*;
+import static org.alphawatch.report.ReportJson.num;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.alphawatch.core.fit.PowerLawFit;
+import org.alphawatch.pipeline.HistoryPoint;
+import org.alphawatch.pipeline.LayerSnapshot;
+import org.alphawatch.pipeline.ProjectionSnapshot;
+
+/** JSON documents of the monitor's snapshots: the analyze object plus where it came from. */
+public final class SnapshotJson {
+    private SnapshotJson() {}
+
+    /** {@code GET .../spectrum}: the analyze JSON plus run, layer, step, step range, window and fit line. */
+    public static Map<String, Object> spectrum(LayerSnapshot s, String solver) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put(RUN, s.key().run());
+        m.put(LAYER, s.key().layer());
+        m.put(STEP, s.step());
+        m.put(STEP_RANGE, List.of(s.stepMin(), s.stepMax()));
+        Map<String, Object> window = new LinkedHashMap<>();
+        window.put("mode", s.window().label());
+        window.put("size", s.windowSize());
+        window.put("samples", s.windowSamples());
+        m.put(WINDOW, window);
+        m.put("total_samples", s.totalSamples());
+        m.put("sequence", s.sequence());
+        m.put("refreshed_at_ms", s.refreshedAtMillis());
+        m.put("refresh_seconds", s.refreshSeconds());
+        m.putAll(ReportJson.toMap(s.report(), solver));
+        m.put(FIT_LINE, fitLine(s.report().fit()));
+        if (s.projection() != null) {
+            m.put("projection", projection(s.projection()));
+        }
+        return m;
+    }
+
+    /** The fitted line at the window's ends and at rank 1 and K, for drawing. */
+    static Map<String, Object> fitLine(PowerLawFit fit) {
+        if (!fit.ok()) {
+            return null;
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("ranks", List.of(fit.window().lo(), fit.window().hi()));
+        m.put("values", List.of(fit.predict(fit.window().lo()), fit.predict(fit.window().hi())));
+        m.put(ALPHA, fit.alpha());
+        m.put(INTERCEPT, fit.intercept());
+        return m;
+    }
+
+    static Map<String, Object> projection(ProjectionSnapshot p) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put(STEP, p.step());
+        List<Integer> densities = new ArrayList<>();
+        for (int d : p.densities()) {
+            densities.add(d);
+        }
+        m.put("densities", densities);
+        m.put("energies", ReportJson.toList(p.energies()));
+        m.put("energy_slope", p.slope() == null ? null : num(p.slope().slope()));
+        m.put("energy_slope_r2", p.slope() == null ? null : num(p.slope().r2()));
+        m.put("smooth", p.slope() == null ? null : p.slope().smooth());
+        m.put("readout_r2", num(p.readoutR2()));
+        m.put("k", p.k());
+        List<List<Double>> trajectory = new ArrayList<>();
+        double[] t = p.trajectory();
+        for (int i = 0; i + p.k() <= t.length; i += p.k()) {
+            List<Double> point = new ArrayList<>();
+            for (int c = 0; c < p.k(); c++) {
+                point.add(t[i + c]);
+            }
+            trajectory.add(point);
+        }
+        m.put("trajectory", trajectory);
+        return m;
+    }
+
+    public static Map<String, Object> historyPoint(HistoryPoint h) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put(STEP, h.step());
+        m.put("time_ms", h.timeMillis());
+        m.put(ALPHA, num(h.alpha()));
+        m.put(ALPHA_CI, Double.isFinite(h.alphaLo()) ? List.of(h.alphaLo(), h.alphaHi()) : null);
+        m.put(ALPHA_R2, num(h.r2()));
+        m.put(EFFECTIVE_RANK, num(h.effectiveRank()));
+        m.put(PARTICIPATION_RATIO, num(h.participationRatio()));
+        m.put(STABLE_RANK, num(h.stableRank()));
+        m.put("window_samples", h.windowSamples());
+        m.put("energy_slope", num(h.energySlope()));
+        m.put("cvpca_alpha", num(h.cvAlpha()));
+        return m;
+    }
+}

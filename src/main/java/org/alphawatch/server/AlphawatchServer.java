@@ -1,0 +1,503 @@
+package org.alphawatch.server;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.alphawatch.io.NonFiniteValueException;
+import org.alphawatch.io.NpyBody;
+import org.alphawatch.io.NpyFormatException;
+import org.alphawatch.metrics.MonitorMetrics;
+import org.alphawatch.pipeline.ActivationBatch;
+import org.alphawatch.pipeline.Admission;
+import org.alphawatch.pipeline.BatchKind;
+import org.alphawatch.pipeline.LayerKey;
+import org.alphawatch.pipeline.LayerSnapshot;
+import org.alphawatch.pipeline.Monitor;
+import org.alphawatch.pipeline.Names;
+import org.alphawatch.pipeline.RejectReason;
+import org.alphawatch.report.JsonFields;
+import org.alphawatch.report.SnapshotJson;
+import org.reactivestreams.Publisher;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.netty.DisposableServer;
+import reactor.netty.http.server.HttpServer;
+import reactor.netty.http.server.HttpServerRequest;
+import reactor.netty.http.server.HttpServerResponse;
+import reactor.netty.http.server.HttpServerRoutes;
+
+/**
+ * The HTTP face of the monitor (reactor-netty): ingest of {@code .npy} batches, the query API,
+ * Server-Sent Events, {@code /metrics} and the health check. Event-loop threads only read,
+ * decode and validate bodies and enqueue batches; spectra are computed elsewhere. Every refusal
+ * is a JSON {@code {"error", "detail"}} with a 4xx status, counted by reason, and changes nothing.
+ */
+public final class AlphawatchServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(AlphawatchServer.class);
+    static final String JSON = "application/json";
+    private static final Duration SSE_HEARTBEAT = Duration.ofSeconds(15);
+
+    private final ServerConfig config;
+    private final Monitor monitor;
+    private final MonitorMetrics metrics;
+    private final String solverName;
+    private final ObjectMapper json = new ObjectMapper();
+    private final List<ExtraRoute> extraRoutes = new ArrayList<>();
+    private DisposableServer server;
+
+    /** A route contributed by another component (alerts, live page). */
+    public interface ExtraRoute {
+        void register(HttpServerRoutes routes, AlphawatchServer server);
+    }
+
+    public AlphawatchServer(ServerConfig config, Monitor monitor, MonitorMetrics metrics, String solverName) {
+        this.config = config;
+        this.monitor = monitor;
+        this.metrics = metrics;
+        this.solverName = solverName;
+    }
+
+    public AlphawatchServer withRoute(ExtraRoute route) {
+        extraRoutes.add(route);
+        return this;
+    }
+
+    public AlphawatchServer start() {
+        server = HttpServer.create().host(config.bind()).port(config.port()).route(this::routes).bindNow();
+        LOG.info("alphawatch listening on http://{}:{}", config.bind(), port());
+        return this;
+    }
+
+    public int port() {
+        return server.port();
+    }
+
+    public String baseUrl() {
+        String host = config.bind().contains(":") ? "[" + config.bind() + "]" : config.bind();
+        return "http://" + ("0.0.0.0".equals(host) ? "127.0.0.1" : host) + ":" + port();
+    }
+
+    public Monitor monitor() {
+        return monitor;
+    }
+
+    public ObjectMapper json() {
+        return json;
+    }
+
+    private void routes(HttpServerRoutes r) {
+        r.post(ApiPaths.BATCHES, this::ingest)
+                .get(ApiPaths.RUNS, this::listRuns)
+                .get(ApiPaths.RUN, this::getRun)
+                .delete(ApiPaths.RUN, this::deleteRun)
+                .get(ApiPaths.SPECTRUM, this::spectrum)
+                .get(ApiPaths.HISTORY, this::history)
+                .get(ApiPaths.EVENTS, this::events)
+                .get(ApiPaths.METRICS, this::scrape)
+                .get(ApiPaths.HEALTH, this::health);
+        for (ExtraRoute extra : extraRoutes) {
+            extra.register(r, this);
+        }
+        r.route(req -> true, (req, res) -> error(res, 404, "not_found",
+                req.method() + " " + new QueryStringDecoder(req.uri()).path() + " is not an alphawatch endpoint"));
+    }
+
+    // ---- ingest ---------------------------------------------------------------------------------
+
+    private Publisher<Void> ingest(HttpServerRequest req, HttpServerResponse res) {
+        if (!authorized(req, true)) {
+            return reject(res, RejectReason.UNAUTHORIZED, "missing or wrong bearer token (Authorization: Bearer ...)");
+        }
+        String run = req.param("run");
+        String layer = req.param("layer");
+        LayerKey key;
+        try {
+            key = new LayerKey(run, layer);
+        } catch (IllegalArgumentException e) {
+            return reject(res, RejectReason.INVALID_NAME, e.getMessage());
+        }
+        Map<String, List<String>> q = new QueryStringDecoder(req.uri()).parameters();
+        long step;
+        BatchKind kind;
+        int repeat;
+        try {
+            step = parseStep(q);
+            kind = q.containsKey(ApiPaths.PARAM_KIND) ? BatchKind.parse(single(q, ApiPaths.PARAM_KIND))
+                    : BatchKind.TRAIN;
+            repeat = q.containsKey(ApiPaths.PARAM_REPEAT) ? parseRepeat(single(q, ApiPaths.PARAM_REPEAT))
+                    : ActivationBatch.NO_REPEAT;
+            if (repeat != ActivationBatch.NO_REPEAT && kind != BatchKind.TRAIN) {
+                throw new IllegalArgumentException("repeat applies to kind=train only");
+            }
+        } catch (IllegalArgumentException e) {
+            return reject(res, RejectReason.BAD_PARAMETER, e.getMessage());
+        }
+        String type = req.requestHeaders().get(HttpHeaderNames.CONTENT_TYPE);
+        if (type != null && !acceptedType(type)) {
+            return reject(res, RejectReason.UNSUPPORTED_MEDIA_TYPE, "Content-Type '" + type
+                    + "' is not a .npy body; send application/octet-stream or application/x-npy");
+        }
+        long declared = contentLength(req);
+        if (declared > config.monitor().maxBodyBytes()) {
+            res.header(HttpHeaderNames.CONNECTION, "close");
+            return reject(res, RejectReason.BODY_TOO_LARGE, "body of " + declared + " bytes exceeds max-body-bytes "
+                    + config.monitor().maxBodyBytes());
+        }
+        long limit = config.monitor().maxBodyBytes();
+        int initial = (int) Math.min(Math.max(declared, 1024), limit);
+        return req.receive().asByteArray()
+                .reduceWith(() -> new BoundedBuffer(initial, limit), BoundedBuffer::append)
+                .defaultIfEmpty(new BoundedBuffer(0, limit))
+                .flatMap(body -> Mono.from(accept(res, key, step, kind, repeat, body)))
+                .onErrorResume(BoundedBuffer.TooLarge.class, e -> {
+                    res.header(HttpHeaderNames.CONNECTION, "close");
+                    return Mono.from(reject(res, RejectReason.BODY_TOO_LARGE, e.getMessage()));
+                });
+    }
+
+    private Publisher<Void> accept(HttpServerResponse res, LayerKey key, long step, BatchKind kind, int repeat,
+                                   BoundedBuffer body) {
+        if (body.size() == 0) {
+            return reject(res, RejectReason.BAD_NPY, "empty body: expected a 2-D .npy array");
+        }
+        NpyBody decoded;
+        try {
+            decoded = NpyBody.decode(body.bytes(), kind == BatchKind.PROBE);
+        } catch (NonFiniteValueException e) {
+            return reject(res, RejectReason.NON_FINITE, e.getMessage());
+        } catch (NpyFormatException e) {
+            String m = e.getMessage();
+            RejectReason reason = m.contains("-D with shape") || m.contains("0 columns") ? RejectReason.BAD_SHAPE
+                    : m.contains("not a .npy file") ? RejectReason.UNSUPPORTED_MEDIA_TYPE : RejectReason.BAD_NPY;
+            return reject(res, reason, m);
+        }
+        if (decoded.values().rows() == 0) {
+            return reject(res, RejectReason.BAD_SHAPE, "request body: the array has 0 rows");
+        }
+        ActivationBatch batch = new ActivationBatch(key, step, kind, repeat, decoded.values(), decoded.latent());
+        Admission a = monitor.offer(batch);
+        if (!a.ok()) {
+            if (a.reason() == RejectReason.QUEUE_FULL) {
+                res.header(HttpHeaderNames.RETRY_AFTER, "1");
+            }
+            return send(res, a.reason().httpStatus(), errorBody(a.reason().label(), a.message()));
+        }
+        Map<String, Object> ok = new LinkedHashMap<>();
+        ok.put(JsonFields.RUN, key.run());
+        ok.put(JsonFields.LAYER, key.layer());
+        ok.put(JsonFields.STEP, step);
+        ok.put("kind", kind.label());
+        ok.put("rows", batch.rows());
+        ok.put(JsonFields.DIMS, batch.dims());
+        ok.put("queued_batches", monitor.queuedBatches());
+        return send(res, 202, ok);
+    }
+
+    private static long parseStep(Map<String, List<String>> q) {
+        if (!q.containsKey(ApiPaths.PARAM_STEP)) {
+            throw new IllegalArgumentException("query parameter step (the training step, an integer >= 0) is required");
+        }
+        String s = single(q, ApiPaths.PARAM_STEP);
+        try {
+            long v = Long.parseLong(s);
+            if (v < 0) {
+                throw new NumberFormatException();
+            }
+            return v;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("step '" + s + "' is not an integer >= 0");
+        }
+    }
+
+    private static int parseRepeat(String s) {
+        if (s.equals("0") || s.equals("1")) {
+            return Integer.parseInt(s);
+        }
+        throw new IllegalArgumentException("repeat '" + s + "' must be 0 or 1");
+    }
+
+    private static String single(Map<String, List<String>> q, String name) {
+        List<String> v = q.get(name);
+        if (v.size() != 1) {
+            throw new IllegalArgumentException("query parameter " + name + " given " + v.size() + " times");
+        }
+        return v.get(0);
+    }
+
+    private static boolean acceptedType(String type) {
+        String t = type.split(";", 2)[0].trim().toLowerCase();
+        return t.equals("application/octet-stream") || t.equals("application/x-npy") || t.equals("application/npy");
+    }
+
+    private static long contentLength(HttpServerRequest req) {
+        String v = req.requestHeaders().get(HttpHeaderNames.CONTENT_LENGTH);
+        if (v == null) {
+            return -1;
+        }
+        try {
+            return Long.parseLong(v.trim());
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /** A growable byte buffer that refuses to grow past a limit (bodies are never read whole when too large). */
+    static final class BoundedBuffer {
+        static final class TooLarge extends RuntimeException {
+            TooLarge(String m) {
+                super(m, null, false, false);
+            }
+        }
+
+        private final ByteArrayOutputStream out;
+        private final long limit;
+
+        BoundedBuffer(int initial, long limit) {
+            this.out = new ByteArrayOutputStream(initial);
+            this.limit = limit;
+        }
+
+        BoundedBuffer append(byte[] chunk) {
+            if (out.size() + (long) chunk.length > limit) {
+                throw new TooLarge("body exceeds max-body-bytes " + limit);
+            }
+            out.write(chunk, 0, chunk.length);
+            return this;
+        }
+
+        int size() {
+            return out.size();
+        }
+
+        byte[] bytes() {
+            return out.toByteArray();
+        }
+    }
+
+    // ---- queries --------------------------------------------------------------------------------
+
+    private Publisher<Void> listRuns(HttpServerRequest req, HttpServerResponse res) {
+        if (!authorized(req, false)) {
+            return reject(res, RejectReason.UNAUTHORIZED, "missing or wrong bearer token");
+        }
+        List<Object> runs = new ArrayList<>();
+        monitor.runs().forEach((run, layers) -> runs.add(runDoc(run, layers)));
+        return send(res, 200, Map.of("runs", runs));
+    }
+
+    private Map<String, Object> runDoc(String run, List<Monitor.LayerInfo> layers) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put(JsonFields.RUN, run);
+        List<Object> ls = new ArrayList<>();
+        for (Monitor.LayerInfo l : layers) {
+            Map<String, Object> x = new LinkedHashMap<>();
+            x.put(JsonFields.LAYER, l.layer());
+            x.put(JsonFields.DIMS, l.dims());
+            x.put("total_samples", l.totalSamples());
+            x.put("last_step", l.lastStep());
+            x.put("refreshes", l.refreshes());
+            ls.add(x);
+        }
+        m.put("layers", ls);
+        return m;
+    }
+
+    private Publisher<Void> getRun(HttpServerRequest req, HttpServerResponse res) {
+        if (!authorized(req, false)) {
+            return reject(res, RejectReason.UNAUTHORIZED, "missing or wrong bearer token");
+        }
+        String run = req.param("run");
+        List<Monitor.LayerInfo> layers = Names.valid(run) ? monitor.runs().get(run) : null;
+        if (layers == null) {
+            return error(res, 404, "not_found", "no run '" + abbreviate(run) + "'");
+        }
+        return send(res, 200, runDoc(run, layers));
+    }
+
+    private Publisher<Void> deleteRun(HttpServerRequest req, HttpServerResponse res) {
+        if (!authorized(req, true)) {
+            return reject(res, RejectReason.UNAUTHORIZED, "missing or wrong bearer token");
+        }
+        String run = req.param("run");
+        if (!Names.valid(run) || !monitor.deleteRun(run)) {
+            return error(res, 404, "not_found", "no run '" + abbreviate(run) + "'");
+        }
+        return send(res, 200, Map.of(JsonFields.RUN, run, "deleted", true));
+    }
+
+    private Optional<LayerKey> layerKey(HttpServerRequest req) {
+        String run = req.param("run");
+        String layer = req.param("layer");
+        if (!Names.valid(run) || !Names.valid(layer)) {
+            return Optional.empty();
+        }
+        LayerKey key = new LayerKey(run, layer);
+        return monitor.hasLayer(key) ? Optional.of(key) : Optional.empty();
+    }
+
+    private Publisher<Void> spectrum(HttpServerRequest req, HttpServerResponse res) {
+        if (!authorized(req, false)) {
+            return reject(res, RejectReason.UNAUTHORIZED, "missing or wrong bearer token");
+        }
+        Optional<LayerKey> key = layerKey(req);
+        if (key.isEmpty()) {
+            return error(res, 404, "not_found", "no layer '" + abbreviate(req.param("layer")) + "' in run '"
+                    + abbreviate(req.param("run")) + "'");
+        }
+        Optional<LayerSnapshot> snap = monitor.snapshot(key.get());
+        if (snap.isEmpty()) {
+            return error(res, 404, "no_spectrum_yet", "layer " + key.get()
+                    + " has data but no spectrum yet (it appears after the first refresh)");
+        }
+        return send(res, 200, SnapshotJson.spectrum(snap.get(), solverName));
+    }
+
+    private Publisher<Void> history(HttpServerRequest req, HttpServerResponse res) {
+        if (!authorized(req, false)) {
+            return reject(res, RejectReason.UNAUTHORIZED, "missing or wrong bearer token");
+        }
+        Optional<LayerKey> key = layerKey(req);
+        if (key.isEmpty()) {
+            return error(res, 404, "not_found", "no layer '" + abbreviate(req.param("layer")) + "' in run '"
+                    + abbreviate(req.param("run")) + "'");
+        }
+        List<Object> points = new ArrayList<>();
+        monitor.history(key.get()).orElse(List.of()).forEach(h -> points.add(SnapshotJson.historyPoint(h)));
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put(JsonFields.RUN, key.get().run());
+        m.put(JsonFields.LAYER, key.get().layer());
+        m.put("history", points);
+        return send(res, 200, m);
+    }
+
+    private Publisher<Void> events(HttpServerRequest req, HttpServerResponse res) {
+        if (!authorized(req, false)) {
+            return reject(res, RejectReason.UNAUTHORIZED, "missing or wrong bearer token");
+        }
+        List<String> runFilter = new QueryStringDecoder(req.uri()).parameters().get("run");
+        String run = runFilter == null ? null : runFilter.get(0);
+        Flux<LayerSnapshot> current = Flux.fromIterable(monitor.runs().entrySet())
+                .flatMapIterable(e -> e.getValue().stream()
+                        .map(l -> monitor.snapshot(new LayerKey(e.getKey(), l.layer())))
+                        .flatMap(Optional::stream).toList());
+        Flux<String> snapshots = Flux.concat(current, monitor.snapshots())
+                .filter(s -> run == null || s.key().run().equals(run))
+                .onBackpressureLatest()
+                .map(s -> sseEvent("snapshot", SnapshotJson.spectrum(s, solverName)));
+        Flux<String> heartbeat = Flux.interval(SSE_HEARTBEAT).map(i -> ": keep-alive\n\n");
+        return res.sse().sendString(Flux.merge(Flux.just(": alphawatch events\n\n"), snapshots, heartbeat, extraEvents()),
+                StandardCharsets.UTF_8);
+    }
+
+    private final List<Flux<String>> eventSources = new ArrayList<>();
+
+    /** Adds a stream of already formatted SSE events (alerts) to {@code /v1/events}. */
+    public void addEventSource(Flux<String> events) {
+        eventSources.add(events);
+    }
+
+    private Flux<String> extraEvents() {
+        return Flux.merge(eventSources);
+    }
+
+    public String sseEvent(String event, Object data) {
+        try {
+            return "event: " + event + "\ndata: " + json.writeValueAsString(data) + "\n\n";
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private Publisher<Void> scrape(HttpServerRequest req, HttpServerResponse res) {
+        if (!authorized(req, false)) {
+            return reject(res, RejectReason.UNAUTHORIZED, "missing or wrong bearer token");
+        }
+        return res.status(200).header(HttpHeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
+                .sendString(Mono.fromCallable(metrics::scrape), StandardCharsets.UTF_8);
+    }
+
+    private Publisher<Void> health(HttpServerRequest req, HttpServerResponse res) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("status", "ok");
+        m.put("layers", monitor.runs().values().stream().mapToInt(List::size).sum());
+        m.put("queued_batches", monitor.queuedBatches());
+        return send(res, 200, m);
+    }
+
+    // ---- helpers --------------------------------------------------------------------------------
+
+    /** Bearer-token check in constant time; reads need a token only when configured so. */
+    public boolean authorized(HttpServerRequest req, boolean write) {
+        Optional<byte[]> token = config.token();
+        if (token.isEmpty() || (!write && !config.authReads())) {
+            return true;
+        }
+        String h = req.requestHeaders().get(HttpHeaderNames.AUTHORIZATION);
+        if (h == null || !h.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return false;
+        }
+        byte[] given = h.substring(7).trim().getBytes(StandardCharsets.UTF_8);
+        return MessageDigest.isEqual(given, token.get());
+    }
+
+    private Publisher<Void> reject(HttpServerResponse res, RejectReason reason, String detail) {
+        monitor.reject(reason, detail);
+        if (reason == RejectReason.UNAUTHORIZED) {
+            res.header(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"alphawatch\"");
+        }
+        return send(res, reason.httpStatus(), errorBody(reason.label(), detail));
+    }
+
+    public Publisher<Void> error(HttpServerResponse res, int status, String error, String detail) {
+        return send(res, status, errorBody(error, detail));
+    }
+
+    static Map<String, Object> errorBody(String error, String detail) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put(JsonFields.ERROR, error);
+        m.put(JsonFields.DETAIL, detail);
+        return m;
+    }
+
+    public Publisher<Void> send(HttpServerResponse res, int status, Object body) {
+        byte[] bytes;
+        try {
+            bytes = json.writeValueAsBytes(body);
+        } catch (JsonProcessingException e) {
+            LOG.error("cannot serialize a response: {}", e.toString());
+            status = 500;
+            bytes = "{\"error\":\"internal\",\"detail\":\"response serialization failed\"}".getBytes(StandardCharsets.UTF_8);
+        }
+        return res.status(status).header(HttpHeaderNames.CONTENT_TYPE, JSON)
+                .header(HttpHeaderNames.CONTENT_LENGTH, Integer.toString(bytes.length))
+                .sendByteArray(Mono.just(bytes));
+    }
+
+    private static String abbreviate(String s) {
+        return s == null ? "" : s.length() > 80 ? s.substring(0, 80) + "..." : s;
+    }
+
+    public boolean isGet(HttpServerRequest req) {
+        return req.method().equals(HttpMethod.GET);
+    }
+
+    @Override
+    public void close() {
+        if (server != null) {
+            server.disposeNow(Duration.ofSeconds(5));
+        }
+    }
+}

@@ -1,0 +1,22 @@
+package org.alphawatch.server;
+
+/** Every HTTP path of the public contract (DESIGN.md 5), in one place. */
+public final class ApiPaths {
+    public static final String BATCHES = "/v1/runs/{run}/layers/{layer}/batches";
+    public static final String RUNS = "/v1/runs";
+    public static final String RUN = "/v1/runs/{run}";
+    public static final String SPECTRUM = "/v1/runs/{run}/layers/{layer}/spectrum";
+    public static final String HISTORY = "/v1/runs/{run}/layers/{layer}/history";
+    public static final String EVENTS = "/v1/events";
+    public static final String ALERTS = "/v1/alerts";
+    public static final String METRICS = "/metrics";
+    public static final String HEALTH = "/healthz";
+    public static final String PAGE = "/";
+
+    /** Query parameters of the ingest endpoint. */
+    public static final String PARAM_STEP = "step";
+    public static final String PARAM_KIND = "kind";
+    public static final String PARAM_REPEAT = "repeat";
+
+    private ApiPaths() {}
+}
