@@ -110,8 +110,9 @@ final class LayerMonitor {
         }
     }
 
-    boolean refreshing() {
-        return inFlight.get() || pending.get() != null;
+    /** A tick or a refresh is queued or running. */
+    boolean busy() {
+        return tickQueued.get() || inFlight.get() || pending.get() != null;
     }
 
     /** True when the caller should queue a tick (none is queued yet); cleared when the tick runs. */

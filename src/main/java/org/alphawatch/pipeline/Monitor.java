@@ -331,7 +331,7 @@ public final class Monitor implements AutoCloseable {
             } finally {
                 admission.unlock();
             }
-            if (idle && layers.values().stream().noneMatch(LayerMonitor::refreshing)) {
+            if (idle && layers.values().stream().noneMatch(LayerMonitor::busy)) {
                 return true;
             }
             TimeUnit.MILLISECONDS.sleep(2);

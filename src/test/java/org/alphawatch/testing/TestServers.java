@@ -1,0 +1,51 @@
+package org.alphawatch.testing;
+
+import java.time.Duration;
+import java.util.Random;
+import org.alphawatch.core.spectrum.EjmlEigenSolver;
+import org.alphawatch.pipeline.MonitorConfig;
+import org.alphawatch.pipeline.WindowMode;
+import org.alphawatch.server.MonitorService;
+import org.alphawatch.server.ServerConfig;
+
+/** The real service on an ephemeral loopback port, and deterministic layer data. */
+public final class TestServers {
+    private TestServers() {}
+
+    public static MonitorService start(MonitorConfig config) {
+        return MonitorService.create(ServerConfig.local(0, config), new EjmlEigenSolver()).start();
+    }
+
+    /** Refresh only when the test asks ({@code refreshAll}); the timer is an hour away. */
+    public static MonitorConfig manualRefresh(WindowMode mode, long size) {
+        return MonitorConfig.defaults().withWindow(mode, size).withRefresh(0, Duration.ofHours(1)).withCiGroups(0);
+    }
+
+    /** Rows with a power-law-ish spectrum that depends on the layer, seeded by (layer, producer, batch). */
+    public static double[] layerData(int layer, int producer, int batch, int rows, int dims) {
+        Random random = new Random(1000L * layer + 100L * producer + batch);
+        double[] x = new double[rows * dims];
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < dims; j++) {
+                x[r * dims + j] = random.nextGaussian() * Math.pow(j + 1, -(0.5 + 0.25 * layer) / 2) + layer;
+            }
+        }
+        return x;
+    }
+
+    /** Applies everything queued, refreshes every layer, and waits for the refreshes. */
+    public static void settle(MonitorService service) {
+        try {
+            if (!service.monitor().awaitIdle(Duration.ofSeconds(30))) {
+                throw new AssertionError("pipeline did not drain");
+            }
+            service.monitor().refreshAll();
+            if (!service.monitor().awaitIdle(Duration.ofSeconds(30))) {
+                throw new AssertionError("refresh did not finish");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+}
