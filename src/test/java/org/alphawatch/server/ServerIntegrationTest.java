@@ -185,4 +185,41 @@ class ServerIntegrationTest {
             assertThat(health.get("layers").asInt()).isEqualTo(1);
         }
     }
+
+    @Test
+    void serverSentEventsCarrySnapshots() throws Exception {
+        try (MonitorService service = TestServers.start(TestServers.manualRefresh(WindowMode.CUMULATIVE, 0))) {
+            Http http = new Http(service.server().baseUrl());
+            java.net.http.HttpRequest req = java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create(http.base() + "/v1/events?run=sse")).GET().build();
+            java.net.http.HttpResponse<java.util.stream.Stream<String>> res = http.client()
+                    .sendAsync(req, java.net.http.HttpResponse.BodyHandlers.ofLines())
+                    .get(10, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(res.statusCode()).isEqualTo(200);
+            assertThat(res.headers().firstValue("content-type").orElse("")).startsWith("text/event-stream");
+            double[] x = TestServers.layerData(3, 0, 0, 300, 20);
+            assertThat(http.post("/v1/runs/other/layers/h/batches?step=1", NpyWriter.toBytes(x, 300, 20)).status())
+                    .isEqualTo(202);
+            assertThat(http.post("/v1/runs/sse/layers/h/batches?step=5", NpyWriter.toBytes(x, 300, 20)).status())
+                    .isEqualTo(202);
+            TestServers.settle(service);
+            java.util.concurrent.CompletableFuture<String> data = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                java.util.Iterator<String> lines = res.body().iterator();
+                while (lines.hasNext()) {
+                    if (lines.next().equals("event: snapshot")) {
+                        return lines.next();
+                    }
+                }
+                return null;
+            });
+            String line = data.get(20, java.util.concurrent.TimeUnit.SECONDS);
+            res.body().close();
+            assertThat(line).startsWith("data: ");
+            JsonNode event = new com.fasterxml.jackson.databind.ObjectMapper().readTree(line.substring(6));
+            assertThat(event.get("run").asText()).isEqualTo("sse");
+            assertThat(event.get("step").asLong()).isEqualTo(5);
+            assertThat(event.get("alpha").asDouble()).isEqualTo(
+                    http.get("/v1/runs/sse/layers/h/spectrum").json().get("alpha").asDouble());
+        }
+    }
 }
