@@ -85,7 +85,7 @@ class PythonClientTest {
                 var s = http.get("/v1/runs/digits-ci/layers/" + layer + "/spectrum").json();
                 assertThat(s.get("dims").asInt()).isEqualTo(128);
                 assertThat(s.get("alpha").isNumber()).isTrue();
-                assertThat(s.get("total_samples").asLong()).isGreaterThan(3 * 1000);
+                assertThat(s.get("total_samples").asLong()).isGreaterThan(2000);
             }
         }
     }
