@@ -19,6 +19,11 @@ import java.util.Random;
 import java.util.concurrent.Callable;
 import org.alphawatch.core.spectrum.EigenSolver;
 import org.alphawatch.core.stat.CovarianceAccumulator;
+import org.alphawatch.pipeline.MonitorConfig;
+import org.alphawatch.pipeline.WindowMode;
+import org.alphawatch.server.MonitorService;
+import org.alphawatch.server.ServerConfig;
+import org.alphawatch.train.AutoencoderDemo;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -54,6 +59,12 @@ public final class BenchCommand implements Callable<Integer> {
             description = "measure each case for at least this long (default: ${DEFAULT-VALUE})")
     double minSeconds;
 
+    @Option(names = "--trainer", description = "instead: the built-in trainer's speed with and without the monitor attached")
+    boolean trainer;
+
+    @Option(names = "--steps", paramLabel = "N", defaultValue = "2000", description = "trainer steps per measurement (default: ${DEFAULT-VALUE})")
+    int steps;
+
     private final EigenSolver solver;
 
     public BenchCommand(EigenSolver solver) {
@@ -74,8 +85,11 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     @Override
-    public Integer call() throws IOException, InterruptedException {
+    public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        if (trainer) {
+            return benchTrainer(out);
+        }
         if (rows < 1 || dims.isEmpty() || dims.stream().anyMatch(d -> d < 2 || d > 16_384)) {
             throw new UserInputException("--rows must be >= 1 and every --dims value within 2..16384");
         }
@@ -97,6 +111,38 @@ public final class BenchCommand implements Callable<Integer> {
         if (numpy.isEmpty()) {
             out.println("(no numpy reference: python3 with numpy was not found or --python none)");
         }
+        return ExitCodes.OK;
+    }
+
+    /**
+     * The demo's default model (one model, one thread) trained for the same steps twice: alone, and
+     * with every hidden layer streaming into an in-process monitor as the demo does.
+     */
+    private int benchTrainer(PrintWriter out) throws Exception {
+        if (steps < 100) {
+            throw new UserInputException("--steps " + steps + " must be >= 100");
+        }
+        AutoencoderDemo.Settings s = AutoencoderDemo.Settings.full(1).withSteps(steps).withModels(new double[] {0.2}, 1);
+        out.printf(Locale.ROOT, "trainer: autoencoder %s, %s, batch %d, %d steps, dropout 0.2, one thread%n",
+                java.util.Arrays.toString(s.sizes()), s.activation().name().toLowerCase(Locale.ROOT), s.batch(), steps);
+        out.flush();
+        double[] alone = new double[2];
+        double[] watched = new double[2];
+        for (int rep = 0; rep < 2; rep++) { // alternate to spread machine noise over both
+            alone[rep] = new AutoencoderDemo(s, null, solver, null).run(false).get(0).trainSeconds();
+            MonitorConfig config = MonitorConfig.defaults().withWindow(WindowMode.TUMBLING, 2048)
+                    .withRefresh(0, java.time.Duration.ofSeconds(2)).withCiGroups(4);
+            try (MonitorService service = MonitorService.create(ServerConfig.local(0, config), solver).start()) {
+                watched[rep] = new AutoencoderDemo(s, service.monitor(), solver, null).run(false).get(0).trainSeconds();
+            }
+        }
+        double a = Math.min(alone[0], alone[1]);
+        double w = Math.min(watched[0], watched[1]);
+        double samples = (double) steps * s.batch();
+        out.printf(Locale.ROOT, "without monitor: %.1f s, %.0f samples/s%n", a, samples / a);
+        out.printf(Locale.ROOT, "with monitor:    %.1f s, %.0f samples/s (every %d steps: 3 layers x %d rows, repeats, "
+                + "probes at 4 densities every %d steps)%n", w, samples / w, s.emitEvery(), s.batch(), s.probeEvery());
+        out.printf(Locale.ROOT, "monitoring cost on the training loop: %+.1f%%%n", 100 * (w / a - 1));
         return ExitCodes.OK;
     }
 

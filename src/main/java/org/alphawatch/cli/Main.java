@@ -10,16 +10,20 @@ import picocli.CommandLine.Command;
 /** Entry point of {@code ./alphawatch}. */
 @Command(name = "alphawatch", mixinStandardHelpOptions = true, version = "alphawatch 0.1.0",
         description = "Watches the eigenspectrum (power-law exponent alpha) of a network's activations.",
-        subcommands = {AnalyzeCommand.class, ServeCommand.class, BenchCommand.class})
+        subcommands = {DemoCommand.class, AnalyzeCommand.class, ServeCommand.class, BenchCommand.class})
 public final class Main implements Runnable {
     @Override
     public void run() {
+        // Unreachable: no arguments run the demo (see run(String[], ...)).
         throw new CommandLine.ParameterException(new CommandLine(this), "give a command (see --help)");
     }
 
     /** Runs a command line and returns the exit status (tests call this instead of {@link #main}). */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
         CommandLine cl = commandLine();
+        if (args.length == 0) {
+            args = new String[] {"demo"}; // the embedded default: the built-in demo
+        }
         cl.setOut(out);
         cl.setErr(err);
         return cl.execute(args);
@@ -32,6 +36,9 @@ public final class Main implements Runnable {
             public <K> K create(Class<K> cls) throws Exception {
                 if (cls == AnalyzeCommand.class) {
                     return cls.cast(new AnalyzeCommand(solver));
+                }
+                if (cls == DemoCommand.class) {
+                    return cls.cast(new DemoCommand(solver));
                 }
                 if (cls == ServeCommand.class) {
                     return cls.cast(new ServeCommand(solver));

@@ -194,9 +194,20 @@ public final class MonitorMetrics implements MonitorObserver {
         }
     }
 
-    /** Records an alert (kind is a fixed enum label). */
+    /** Records an alert (kind is a fixed enum label); a null key is a monitor-wide alert (run and layer "*"). */
     public void alert(LayerKey key, String kind) {
-        Counter.builder(ALERTS).tags(TAG_RUN, key.run(), TAG_LAYER, key.layer(), TAG_KIND, kind)
-                .description("Spectrum-change alerts raised").register(registry).increment();
+        String run = key == null ? "*" : key.run();
+        String layer = key == null ? "*" : key.layer();
+        Counter c = Counter.builder(ALERTS).tags(TAG_RUN, run, TAG_LAYER, layer, TAG_KIND, kind)
+                .description("Spectrum-change alerts raised").register(registry);
+        c.increment();
+        LayerMeters m = key == null ? null : layers.get(key);
+        if (m != null) {
+            synchronized (m) {
+                if (!m.meters.contains(c)) {
+                    m.meters.add(c);
+                }
+            }
+        }
     }
 }

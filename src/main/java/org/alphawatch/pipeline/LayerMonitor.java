@@ -70,13 +70,16 @@ final class LayerMonitor {
     private volatile LayerSnapshot latest;
     private final ArrayDeque<HistoryPoint> history = new ArrayDeque<>();
     private volatile boolean closed;
+    private volatile long lastAppliedMillis = -1;
+    private final java.util.function.LongSupplier clock;
     private final AtomicBoolean tickQueued = new AtomicBoolean();
 
     private record RefreshJob(List<CovarianceAccumulator> shards, CrossCovarianceAccumulator cross, long stepMin,
                               long stepMax, long windowSamples, long totalSamples, ProjectionSnapshot projection) {}
 
     LayerMonitor(LayerKey key, int dims, MonitorConfig config, AnalysisOptions options, Scheduler compute,
-                 MonitorObserver observer, Consumer<LayerSnapshot> publisher) {
+                 MonitorObserver observer, Consumer<LayerSnapshot> publisher, java.util.function.LongSupplier clock) {
+        this.clock = clock;
         this.key = key;
         this.dims = dims;
         this.config = config;
@@ -98,6 +101,11 @@ final class LayerMonitor {
 
     int dims() {
         return dims;
+    }
+
+    /** Time (monitor clock) of the last applied batch, -1 before the first. */
+    long lastAppliedMillis() {
+        return lastAppliedMillis;
     }
 
     LayerSnapshot latest() {
@@ -133,6 +141,7 @@ final class LayerMonitor {
         if (closed) {
             return;
         }
+        lastAppliedMillis = clock.getAsLong();
         if (batch.kind() == BatchKind.PROBE) {
             applyProbe(batch);
         } else if (batch.repeat() != ActivationBatch.NO_REPEAT) {

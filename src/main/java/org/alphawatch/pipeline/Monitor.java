@@ -59,6 +59,7 @@ public final class Monitor implements AutoCloseable {
     private final Condition roomOrIdle = admission.newCondition();
     private final Disposable pipeline;
     private final Disposable timer;
+    private final Scheduler clock;
     private int queuedBatches;
     private long queuedBytes;
     private long memoryCharged;
@@ -75,6 +76,7 @@ public final class Monitor implements AutoCloseable {
         this.options = new AnalysisOptions(config.fitWindow(), config.inputDim(), config.bits(), Double.NaN, solver);
         this.observer = observer;
         this.compute = compute;
+        this.clock = timer;
         this.pipeline = input.asFlux()
                 .groupBy(LayerEvent::target)
                 .flatMap(group -> group.publishOn(ingest, 32)
@@ -171,7 +173,8 @@ public final class Monitor implements AutoCloseable {
                 return refused;
             }
             long cost = config.layerCostBytes(batch.dims());
-            target = new LayerMonitor(key, batch.dims(), config, options, compute, observer, this::publish);
+            target = new LayerMonitor(key, batch.dims(), config, options, compute, observer, this::publish,
+                    () -> clock.now(TimeUnit.MILLISECONDS));
             layers.put(key, target);
             memoryCharged += cost;
             observer.layerCreated(key, batch.dims(), cost);
@@ -243,6 +246,23 @@ public final class Monitor implements AutoCloseable {
     public Optional<LayerSnapshot> snapshot(LayerKey key) {
         LayerMonitor m = layers.get(key);
         return m == null ? Optional.empty() : Optional.ofNullable(m.latest());
+    }
+
+    /** Time on the monitor's clock (the timer scheduler's; virtual in tests). */
+    public long nowMillis() {
+        return clock.now(TimeUnit.MILLISECONDS);
+    }
+
+    /** Each layer's time of its last applied batch (layers without one are left out). */
+    public Map<LayerKey, Long> lastAppliedMillis() {
+        Map<LayerKey, Long> out = new LinkedHashMap<>();
+        for (LayerMonitor m : layers.values()) {
+            long t = m.lastAppliedMillis();
+            if (t >= 0) {
+                out.put(m.key(), t);
+            }
+        }
+        return out;
     }
 
     public boolean hasLayer(LayerKey key) {

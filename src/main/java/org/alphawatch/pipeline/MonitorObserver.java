@@ -19,4 +19,45 @@ public interface MonitorObserver {
     default void layerRemoved(LayerKey key) {}
 
     MonitorObserver NONE = new MonitorObserver() {};
+
+    /** Both observers, in order. */
+    static MonitorObserver both(MonitorObserver a, MonitorObserver b) {
+        return new MonitorObserver() {
+            @Override
+            public void layerCreated(LayerKey key, int dims, long costBytes) {
+                a.layerCreated(key, dims, costBytes);
+                b.layerCreated(key, dims, costBytes);
+            }
+
+            @Override
+            public void batchApplied(LayerKey key, int rows, long bytes) {
+                a.batchApplied(key, rows, bytes);
+                b.batchApplied(key, rows, bytes);
+            }
+
+            @Override
+            public void rejected(RejectReason reason) {
+                a.rejected(reason);
+                b.rejected(reason);
+            }
+
+            @Override
+            public void refreshCoalesced(LayerKey key) {
+                a.refreshCoalesced(key);
+                b.refreshCoalesced(key);
+            }
+
+            @Override
+            public void snapshot(LayerSnapshot snapshot) {
+                a.snapshot(snapshot);
+                b.snapshot(snapshot);
+            }
+
+            @Override
+            public void layerRemoved(LayerKey key) {
+                a.layerRemoved(key);
+                b.layerRemoved(key);
+            }
+        };
+    }
 }

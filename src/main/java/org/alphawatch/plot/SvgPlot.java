@@ -221,8 +221,11 @@ public final class SvgPlot {
             return e >= 0 && e <= 4 ? String.valueOf((long) Math.pow(10, e)) : "1e" + e;
         }
         double a = Math.abs(tv);
-        return a != 0 && (a >= 1e5 || a < 1e-3) ? String.format(Locale.ROOT, "%.1e", tv)
-                : String.format(Locale.ROOT, "%.4g", tv).replaceAll("\\.?0+$", "");
+        if (a != 0 && (a >= 1e5 || a < 1e-3)) {
+            return String.format(Locale.ROOT, "%.1e", tv);
+        }
+        String text = String.format(Locale.ROOT, "%.4f", tv);
+        return text.replaceAll("0+$", "").replaceAll("\\.$", "");
     }
 
     private static void extend(double[] r, double v) {

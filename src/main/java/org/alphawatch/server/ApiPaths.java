@@ -9,6 +9,7 @@ public final class ApiPaths {
     public static final String HISTORY = "/v1/runs/{run}/layers/{layer}/history";
     public static final String EVENTS = "/v1/events";
     public static final String ALERTS = "/v1/alerts";
+    public static final String ALERT_CONFIG = "/v1/runs/{run}/alert-config";
     public static final String METRICS = "/metrics";
     public static final String HEALTH = "/healthz";
     public static final String PAGE = "/";

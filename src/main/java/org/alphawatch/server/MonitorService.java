@@ -1,22 +1,30 @@
 package org.alphawatch.server;
 
 import java.time.Duration;
+import org.alphawatch.alert.AlertEngine;
+import org.alphawatch.alert.AlertService;
+import org.alphawatch.alert.WebhookSender;
 import org.alphawatch.core.spectrum.EigenSolver;
 import org.alphawatch.metrics.MonitorMetrics;
 import org.alphawatch.pipeline.Monitor;
+import org.alphawatch.pipeline.MonitorObserver;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
 /**
- * Everything {@code serve} and {@code demo} run: the schedulers, the monitor, its metrics and the
- * HTTP server, started and stopped together.
+ * Everything {@code serve} and {@code demo} run: the schedulers, the monitor, its metrics, the
+ * alert detector and the HTTP server, started and stopped together.
  */
 public final class MonitorService implements AutoCloseable {
+    /** How often stale layers are looked for. */
+    static final Duration ALERT_TICK = Duration.ofSeconds(10);
+
     private final Scheduler ingest;
     private final Scheduler compute;
     private final Scheduler timer;
     private final Monitor monitor;
     private final MonitorMetrics metrics;
+    private final AlertService alerts;
     private final AlphawatchServer server;
 
     private MonitorService(ServerConfig config, EigenSolver solver) {
@@ -25,9 +33,13 @@ public final class MonitorService implements AutoCloseable {
         compute = Schedulers.newParallel("alphawatch-compute", Math.max(1, cores), true);
         timer = Schedulers.newSingle("alphawatch-timer", true);
         metrics = new MonitorMetrics();
-        monitor = new Monitor(config.monitor(), solver, metrics, ingest, compute, timer);
+        WebhookSender webhook = config.webhook().map(u -> new WebhookSender(u, 1000, 500)).orElse(null);
+        alerts = new AlertService(new AlertEngine(config.alerts(), config.monitor().inputDim()), metrics, webhook);
+        monitor = new Monitor(config.monitor(), solver, MonitorObserver.both(metrics, alerts), ingest, compute, timer);
         metrics.bind(monitor);
-        server = new AlphawatchServer(config, monitor, metrics, solver.name());
+        alerts.attach(monitor, timer, ALERT_TICK);
+        server = new AlphawatchServer(config, monitor, metrics, solver.name()).withRoute(new AlertRoutes(alerts));
+        server.addEventSource(alerts.alerts().map(a -> server.sseEvent("alert", org.alphawatch.alert.AlertJson.toMap(a))));
     }
 
     public static MonitorService create(ServerConfig config, EigenSolver solver) {
@@ -47,6 +59,10 @@ public final class MonitorService implements AutoCloseable {
         return metrics;
     }
 
+    public AlertService alerts() {
+        return alerts;
+    }
+
     public AlphawatchServer server() {
         return server;
     }
@@ -59,6 +75,7 @@ public final class MonitorService implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        alerts.close();
         monitor.close();
         ingest.dispose();
         compute.dispose();

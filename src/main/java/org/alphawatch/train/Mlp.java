@@ -140,6 +140,11 @@ public final class Mlp {
         return act[h];
     }
 
+    /** What hidden layer h passed on in the last forward pass: after dropout when it was active. */
+    public double[] hiddenOutput(int h) {
+        return lastTrain && dropout > 0 ? dropped[h] : hidden(h);
+    }
+
     public int hiddenSize(int h) {
         return sizes[h + 1];
     }

@@ -1,0 +1,195 @@
+package org.alphawatch.cli;
+
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.alphawatch.core.spectrum.EigenSolver;
+import org.alphawatch.pipeline.MonitorConfig;
+import org.alphawatch.pipeline.WindowMode;
+import org.alphawatch.server.MonitorService;
+import org.alphawatch.server.ServerConfig;
+import org.alphawatch.train.AutoencoderDemo;
+import org.alphawatch.train.DemoReport;
+import org.alphawatch.train.SuperpositionDemo;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code alphawatch demo}: the built-in training runs streaming into the monitor, ending in a report. */
+@Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Train networks in-process while the monitor watches their hidden layers; write a report.",
+            "autoencoder (default): autoencoders on generated images at dropout 0, 0.2, 0.4, 0.6, 0.8, served live",
+            "  (API and /metrics) while they train; ends with a dropout x layer table and DIR/report.md with SVG plots.",
+            "superposition: Elhage et al.'s toy model over a sparsity sweep (features per dimension, hidden alpha)."})
+public final class DemoCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", arity = "0..1", paramLabel = "MODE", defaultValue = "autoencoder",
+            description = "autoencoder (default) or superposition")
+    String mode;
+
+    @Option(names = "--quick", description = "a short run (under 2 minutes on 2 cores)")
+    boolean quick;
+
+    @Option(names = "--out", paramLabel = "DIR", defaultValue = "alphawatch-report",
+            description = "report folder (default: ${DEFAULT-VALUE})")
+    Path outDir;
+
+    @Option(names = "--port", paramLabel = "N", defaultValue = "9400",
+            description = "port for the live API and /metrics (default ${DEFAULT-VALUE}; a free one if busy; -1: do not serve)")
+    int port;
+
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "1", description = "random seed (default ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--steps", paramLabel = "N", description = "training steps per model (overrides the preset)")
+    Integer steps;
+
+    @Option(names = "--activation", paramLabel = "F", defaultValue = "tanh",
+            description = "hidden non-linearity of the autoencoders: tanh (default) or relu")
+    String activation;
+
+    @Option(names = "--stay", description = "keep serving after the report until Ctrl-C")
+    boolean stay;
+
+    private final EigenSolver solver;
+
+    public DemoCommand(EigenSolver solver) {
+        this.solver = solver;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter w = spec.commandLine().getOut();
+        PrintStream out = new PrintStream(new WriterOutputStream(w), true);
+        String command = "./alphawatch demo" + (mode.equals("autoencoder") ? "" : " " + mode) + (quick ? " --quick" : "")
+                + (steps != null ? " --steps " + steps : "") + (seed != 1 ? " --seed " + seed : "")
+                + ("tanh".equals(activation) ? "" : " --activation " + activation);
+        if (steps != null && steps < 10) {
+            throw new UserInputException("--steps " + steps + " must be >= 10");
+        }
+        long start = System.nanoTime();
+        switch (mode) {
+            case "superposition" -> {
+                SuperpositionDemo.Settings s = quick ? SuperpositionDemo.Settings.quick(seed)
+                        : SuperpositionDemo.Settings.full(seed);
+                if (steps != null) {
+                    s = new SuperpositionDemo.Settings(s.sparsities(), s.features(), s.hidden(), steps, s.batch(),
+                            s.importanceDecay(), s.codeSamples(), s.parallel(), seed);
+                }
+                out.printf(Locale.ROOT, "alphawatch demo superposition: %d features into %d hidden units, sparsity %s%n",
+                        s.features(), s.hidden(), Arrays.toString(s.sparsities()));
+                List<SuperpositionDemo.Result> results = new SuperpositionDemo(s, solver, out).run();
+                double seconds = (System.nanoTime() - start) / 1e9;
+                SuperpositionDemo.write(out(), results, command, s, seconds);
+                out.println();
+                out.print(SuperpositionDemo.table(results));
+                out.printf(Locale.ROOT, "%nreport: %s (%.0f s)%n", out().resolve("superposition.md"), seconds);
+                return ExitCodes.OK;
+            }
+            case "autoencoder" -> {
+                return autoencoder(out, command, start);
+            }
+            default -> throw new UserInputException("demo mode '" + mode + "' is not autoencoder or superposition");
+        }
+    }
+
+    private Path out() {
+        return outDir;
+    }
+
+    private int autoencoder(PrintStream out, String command, long start) throws Exception {
+        AutoencoderDemo.Settings s = quick ? AutoencoderDemo.Settings.quick(seed) : AutoencoderDemo.Settings.full(seed);
+        if (steps != null) {
+            s = s.withSteps(steps);
+        }
+        switch (activation) {
+            case "tanh" -> s = s.withActivation(org.alphawatch.train.Activation.TANH);
+            case "relu" -> s = s.withActivation(org.alphawatch.train.Activation.RELU);
+            default -> throw new UserInputException("--activation '" + activation + "' is not tanh or relu");
+        }
+        MonitorConfig monitorConfig = MonitorConfig.defaults().withWindow(WindowMode.TUMBLING, 2048)
+                .withRefresh(0, Duration.ofSeconds(2)).withCiGroups(4);
+        MonitorService service = startService(monitorConfig, out);
+        try {
+            String url = port >= 0 ? service.server().baseUrl() : null;
+            out.printf(Locale.ROOT, "alphawatch demo: %d %s autoencoders %s on generated 16x16 images, dropout %s, "
+                    + "%d steps of %d%n", s.dropouts().length, s.activation().name().toLowerCase(Locale.ROOT),
+                    Arrays.toString(s.sizes()), Arrays.toString(s.dropouts()), s.steps(), s.batch());
+            if (url != null) {
+                out.printf("live: %s/v1/runs  %s/metrics  %s/v1/events%n", url, url, url);
+            }
+            out.println("progress: step, loss and each hidden layer's latest alpha (h1/h2/h3) as the monitor sees it");
+            AutoencoderDemo demo = new AutoencoderDemo(s, service.monitor(), solver, out);
+            List<AutoencoderDemo.ModelResult> results = demo.run();
+            service.monitor().awaitIdle(Duration.ofSeconds(60));
+            service.monitor().refreshAll();
+            service.monitor().awaitIdle(Duration.ofSeconds(60));
+            double seconds = (System.nanoTime() - start) / 1e9;
+            String settingsText = String.format(Locale.ROOT, "seed %d, %d steps of %d images per model, dropout %s, "
+                    + "monitor window tumbling 2048 samples, final measurement on %d held-out images", seed, s.steps(),
+                    s.batch(), Arrays.toString(s.dropouts()), s.evalSamples());
+            DemoReport.write(outDir, results, demo, command, settingsText, seconds, url);
+            out.println();
+            out.print(DemoReport.summaryTable(results));
+            out.println();
+            out.print(DemoReport.trends(results));
+            out.printf(Locale.ROOT, "%nreport: %s (%.0f s)%n", outDir.resolve("report.md"), seconds);
+            if (stay && url != null) {
+                out.println("serving until Ctrl-C ...");
+                new CountDownLatch(1).await();
+            }
+            return ExitCodes.OK;
+        } finally {
+            service.close();
+        }
+    }
+
+    private MonitorService startService(MonitorConfig config, PrintStream out) {
+        if (port < 0) {
+            // Not served: the monitor still runs; the HTTP server binds an ephemeral loopback port only.
+            return MonitorService.create(ServerConfig.local(0, config), solver).start();
+        }
+        try {
+            return MonitorService.create(new ServerConfig(ServerConfig.DEFAULT_BIND, port, Optional.empty(), false, config),
+                    solver).start();
+        } catch (RuntimeException busy) {
+            out.printf("port %d is busy (%s); using a free port%n", port, busy.getMessage());
+            return MonitorService.create(ServerConfig.local(0, config), solver).start();
+        }
+    }
+
+    /** Adapts the command's PrintWriter (testable) to the PrintStream the trainers print to. */
+    private static final class WriterOutputStream extends java.io.OutputStream {
+        private final PrintWriter writer;
+
+        WriterOutputStream(PrintWriter writer) {
+            this.writer = writer;
+        }
+
+        @Override
+        public void write(int b) {
+            writer.write(b);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            writer.write(new String(b, off, len, java.nio.charset.StandardCharsets.UTF_8));
+        }
+
+        @Override
+        public void flush() {
+            writer.flush();
+        }
+    }
+}
