@@ -59,6 +59,11 @@ public final class DemoCommand implements Callable<Integer> {
             description = "hidden non-linearity of the autoencoders: tanh (default) or relu")
     String activation;
 
+    @Option(names = "--attach", paramLabel = "URL",
+            description = "send the activations to a running alphawatch at URL over HTTP instead of an in-process monitor "
+                    + "(token from $ALPHAWATCH_TOKEN)")
+    String attach;
+
     @Option(names = "--stay", description = "keep serving after the report until Ctrl-C")
     boolean stay;
 
@@ -118,6 +123,9 @@ public final class DemoCommand implements Callable<Integer> {
             case "relu" -> s = s.withActivation(org.alphawatch.train.Activation.RELU);
             default -> throw new UserInputException("--activation '" + activation + "' is not tanh or relu");
         }
+        if (attach != null) {
+            return attached(s, out, command, start);
+        }
         MonitorConfig monitorConfig = MonitorConfig.defaults().withWindow(WindowMode.TUMBLING, 2048)
                 .withRefresh(0, Duration.ofSeconds(2)).withCiGroups(4);
         MonitorService service = startService(monitorConfig, out);
@@ -153,6 +161,25 @@ public final class DemoCommand implements Callable<Integer> {
         } finally {
             service.close();
         }
+    }
+
+    /** The trainer alone, streaming to a remote monitor (the docker-compose demo trainer). */
+    private int attached(AutoencoderDemo.Settings s, PrintStream out, String command, long start) throws Exception {
+        if (!attach.startsWith("http://") && !attach.startsWith("https://")) {
+            throw new UserInputException("--attach '" + attach + "' is not an http(s) URL");
+        }
+        out.printf(Locale.ROOT, "alphawatch demo: %d autoencoders streaming to %s%n", s.dropouts().length, attach);
+        var sink = new org.alphawatch.train.HttpActivationSink(attach, System.getenv("ALPHAWATCH_TOKEN"));
+        AutoencoderDemo demo = new AutoencoderDemo(s, null, sink, solver, out);
+        List<AutoencoderDemo.ModelResult> results = demo.run();
+        double seconds = (System.nanoTime() - start) / 1e9;
+        DemoReport.write(outDir, results, demo, command + " --attach " + attach, "seed " + seed + ", " + s.steps()
+                + " steps per model, streamed to " + attach, seconds, attach);
+        out.println();
+        out.print(DemoReport.summaryTable(results));
+        out.printf(Locale.ROOT, "%nreport: %s (%.0f s); the monitor at %s keeps the runs%n", outDir.resolve("report.md"),
+                seconds, attach);
+        return ExitCodes.OK;
     }
 
     private MonitorService startService(MonitorConfig config, PrintStream out) {

@@ -38,7 +38,8 @@ public final class MonitorService implements AutoCloseable {
         monitor = new Monitor(config.monitor(), solver, MonitorObserver.both(metrics, alerts), ingest, compute, timer);
         metrics.bind(monitor);
         alerts.attach(monitor, timer, ALERT_TICK);
-        server = new AlphawatchServer(config, monitor, metrics, solver.name()).withRoute(new AlertRoutes(alerts));
+        server = new AlphawatchServer(config, monitor, metrics, solver.name()).withRoute(new AlertRoutes(alerts))
+                .withRoute(new PageRoutes());
         server.addEventSource(alerts.alerts().map(a -> server.sseEvent("alert", org.alphawatch.alert.AlertJson.toMap(a))));
     }
 

@@ -1,7 +1,6 @@
 package org.alphawatch.train;
 
 import java.io.PrintStream;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -20,7 +19,6 @@ import org.alphawatch.core.spectrum.EigenSolver;
 import org.alphawatch.core.stat.CovarianceAccumulator;
 import org.alphawatch.io.NpyArray;
 import org.alphawatch.pipeline.ActivationBatch;
-import org.alphawatch.pipeline.Admission;
 import org.alphawatch.pipeline.BatchKind;
 import org.alphawatch.pipeline.LayerKey;
 import org.alphawatch.pipeline.LayerSnapshot;
@@ -99,14 +97,21 @@ public final class AutoencoderDemo {
 
     private final Settings settings;
     private final Monitor monitor;
+    private final ActivationSink sink;
     private final EigenSolver solver;
     private final PrintStream out;
     private final ImageData data = new ImageData(16);
 
     /** @param monitor where the codes stream to; null trains without monitoring (for measuring its cost) */
     public AutoencoderDemo(Settings settings, Monitor monitor, EigenSolver solver, PrintStream out) {
+        this(settings, monitor, monitor == null ? null : ActivationSink.of(monitor), solver, out);
+    }
+
+    /** With a remote sink (e.g. {@link HttpActivationSink}); {@code monitor} may then be null. */
+    public AutoencoderDemo(Settings settings, Monitor monitor, ActivationSink sink, EigenSolver solver, PrintStream out) {
         this.settings = settings;
         this.monitor = monitor;
+        this.sink = sink;
         this.solver = solver;
         this.out = out;
         if (settings.sizes()[0] != data.pixels() || settings.sizes()[settings.sizes().length - 1] != data.pixels()) {
@@ -188,10 +193,10 @@ public final class AutoencoderDemo {
             sb.append(String.format(Locale.ROOT, "  %s %s", p.run, p.done ? "done" : p.step + "/" + settings.steps()));
             if (!p.done) {
                 sb.append(String.format(Locale.ROOT, " loss %.4f a=", p.loss));
-                for (int h = 0; monitor != null && h < settings.sizes().length - 2; h++) {
-                    var s = monitor.snapshot(new LayerKey(p.run, layerName(h)));
-                    sb.append(h == 0 ? "" : "/").append(s.map(x -> String.format(Locale.ROOT, "%.2f", x.report().alpha()))
-                            .orElse("-"));
+                for (int h = 0; sink != null && h < settings.sizes().length - 2; h++) {
+                    var a = sink.alpha(new LayerKey(p.run, layerName(h)));
+                    sb.append(h == 0 ? "" : "/").append(a.isPresent() ? String.format(Locale.ROOT, "%.2f", a.getAsDouble())
+                            : "-");
                 }
             }
         }
@@ -217,7 +222,7 @@ public final class AutoencoderDemo {
             data.fill(x, batch, rng);
             double loss = net.trainStep(x, x, batch, Loss.MSE, adam);
             ema = Double.isNaN(ema) ? loss : 0.98 * ema + 0.02 * loss;
-            if (monitor != null && step % settings.emitEvery() == 0) {
+            if (sink != null && step % settings.emitEvery() == 0) {
                 net.forward(x, batch, false);
                 for (int h = 0; h < hiddenLayers; h++) {
                     emit(new ActivationBatch(new LayerKey(run, layerName(h)), step, BatchKind.TRAIN,
@@ -227,7 +232,7 @@ public final class AutoencoderDemo {
                     emitRepeats(net, x, run, step, sent, refused);
                 }
             }
-            if (monitor != null && (step % settings.probeEvery() == 0 || step == settings.steps())) {
+            if (sink != null && (step % settings.probeEvery() == 0 || step == settings.steps())) {
                 emitProbes(net, run, step, sent, refused);
             }
             progress.step = step;
@@ -293,8 +298,7 @@ public final class AutoencoderDemo {
 
     private void emit(ActivationBatch b, AtomicLong sent, AtomicLong refused) throws InterruptedException {
         // The in-process trainer blocks on a full queue (backpressure), like a producer honouring 429.
-        Admission a = monitor.offerBlocking(b, Duration.ofSeconds(60));
-        (a.ok() ? sent : refused).incrementAndGet();
+        (sink.emit(b) ? sent : refused).incrementAndGet();
     }
 
     private List<LayerResult> finalMeasurement(Mlp net, String run, double dropout) {

@@ -20,7 +20,7 @@ class DemoCommandTest {
                 new PrintWriter(out), new PrintWriter(new StringWriter()));
         String text = out.toString();
         assertThat(status).as(text).isZero();
-        assertThat(text).contains("live: http://127.0.0.1:", "progress:", "ae-d0.8 done", "alpha [95% CI]",
+        assertThat(text).contains("live: http://127.0.0.1:", "progress:", "ae-d0.8 ", "alpha [95% CI]",
                 "Spearman(dropout, alpha)", "report: ");
         // One table row per dropout x hidden layer.
         assertThat(text.lines().filter(l -> l.matches("0\\.[02468]\\s+h[123]\\s+.*")).count()).isEqualTo(15);

@@ -1,0 +1,104 @@
+package org.alphawatch.train;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.OptionalDouble;
+import org.alphawatch.io.NpyArray;
+import org.alphawatch.io.NpyWriter;
+import org.alphawatch.pipeline.ActivationBatch;
+import org.alphawatch.pipeline.LayerKey;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sends the trainer's batches to a remote alphawatch over its HTTP API (the way an external run
+ * attaches): 429 is retried after Retry-After, other refusals are logged and counted by the caller.
+ */
+public final class HttpActivationSink implements ActivationSink {
+    private static final Logger LOG = LoggerFactory.getLogger(HttpActivationSink.class);
+    private static final int MAX_RETRIES = 60;
+
+    private final String base;
+    private final String token;
+    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    private final ObjectMapper json = new ObjectMapper();
+
+    public HttpActivationSink(String baseUrl, String token) {
+        this.base = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
+        this.token = token;
+    }
+
+    static byte[] body(ActivationBatch b) {
+        NpyArray v = b.values();
+        byte[] values = v.floats() != null ? NpyWriter.toBytes(v.floats(), v.rows(), v.cols())
+                : NpyWriter.toBytes(v.doubles(), v.rows(), v.cols());
+        if (b.latent() == null) {
+            return values;
+        }
+        byte[] latent = NpyWriter.toBytes(b.latent().toDoubles(), b.latent().rows(), b.latent().cols());
+        byte[] both = new byte[values.length + latent.length];
+        System.arraycopy(values, 0, both, 0, values.length);
+        System.arraycopy(latent, 0, both, values.length, latent.length);
+        return both;
+    }
+
+    @Override
+    public boolean emit(ActivationBatch b) throws InterruptedException {
+        String uri = base + "/v1/runs/" + b.key().run() + "/layers/" + b.key().layer() + "/batches?step=" + b.step()
+                + "&kind=" + b.kind().label() + (b.repeat() >= 0 ? "&repeat=" + b.repeat() : "");
+        HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(uri)).timeout(Duration.ofSeconds(60))
+                .header("Content-Type", "application/octet-stream").POST(HttpRequest.BodyPublishers.ofByteArray(body(b)));
+        if (token != null) {
+            req.header("Authorization", "Bearer " + token);
+        }
+        for (int attempt = 0; attempt <= MAX_RETRIES; attempt++) {
+            HttpResponse<String> r;
+            try {
+                r = client.send(req.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                LOG.warn("cannot reach {}: {}; retrying", base, e.toString());
+                Thread.sleep(1000);
+                continue;
+            }
+            if (r.statusCode() == 202) {
+                return true;
+            }
+            if (r.statusCode() == 429) {
+                Thread.sleep(1000L * Long.parseLong(r.headers().firstValue("Retry-After").orElse("1")));
+                continue;
+            }
+            LOG.warn("{} refused {}: {} {}", base, b.key(), r.statusCode(), r.body());
+            return false;
+        }
+        return false;
+    }
+
+    @Override
+    public OptionalDouble alpha(LayerKey key) {
+        try {
+            HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(base + "/v1/runs/" + key.run() + "/layers/"
+                    + key.layer() + "/spectrum")).timeout(Duration.ofSeconds(5)).GET();
+            if (token != null) {
+                req.header("Authorization", "Bearer " + token);
+            }
+            HttpResponse<String> r = client.send(req.build(), HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() != 200) {
+                return OptionalDouble.empty();
+            }
+            JsonNode a = json.readTree(r.body()).get("alpha");
+            return a == null || !a.isNumber() ? OptionalDouble.empty() : OptionalDouble.of(a.asDouble());
+        } catch (IOException e) {
+            return OptionalDouble.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return OptionalDouble.empty();
+        }
+    }
+}
