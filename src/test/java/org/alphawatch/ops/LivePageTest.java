@@ -1,0 +1,102 @@
+package org.alphawatch.ops;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.alphawatch.io.NpyWriter;
+import org.alphawatch.pipeline.WindowMode;
+import org.alphawatch.server.MonitorService;
+import org.alphawatch.testing.Chromium;
+import org.alphawatch.testing.ExternalTools;
+import org.alphawatch.testing.Http;
+import org.alphawatch.testing.TestServers;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The live page in a real headless Chromium against the real server: it loads, its plots draw the
+ * server's data, an SSE update reaches it, and a screenshot is kept in target/screenshots.
+ */
+@Tag("slow")
+class LivePageTest {
+    static byte[] probeBody(int n, int dims, long seed) {
+        double[] acts = new double[(n + 1) * dims];
+        double[] latent = new double[(n + 1) * 2];
+        java.util.Random r = new java.util.Random(seed);
+        double[][] w = new double[2][dims];
+        for (double[] row : w) {
+            for (int j = 0; j < dims; j++) {
+                row[j] = r.nextGaussian();
+            }
+        }
+        for (int t = 0; t <= n; t++) {
+            double th = 2 * Math.PI * t / n;
+            latent[2 * t] = Math.cos(th);
+            latent[2 * t + 1] = Math.sin(th);
+            for (int j = 0; j < dims; j++) {
+                acts[t * dims + j] = Math.tanh(Math.cos(th) * w[0][j] + Math.sin(th) * w[1][j]);
+            }
+        }
+        byte[] a = NpyWriter.toBytes(acts, n + 1, dims);
+        byte[] b = NpyWriter.toBytes(latent, n + 1, 2);
+        byte[] both = new byte[a.length + b.length];
+        System.arraycopy(a, 0, both, 0, a.length);
+        System.arraycopy(b, 0, both, a.length, b.length);
+        return both;
+    }
+
+    @Test
+    void pageDrawsRealDataAndFollowsTheEventStream(@TempDir Path dir) throws Exception {
+        Path chromium = ExternalTools.require("chromium", "/usr/bin/chromium", "/usr/bin/chromium-browser");
+        try (MonitorService service = TestServers.start(TestServers.manualRefresh(WindowMode.CUMULATIVE, 0).withCiGroups(4))) {
+            Http http = new Http(service.server().baseUrl());
+            for (int step = 0; step < 4; step++) {
+                for (String layer : new String[] {"h1", "h2"}) {
+                    double[] x = TestServers.layerData(layer.equals("h1") ? 1 : 3, 0, step, 200, 48);
+                    assertThat(http.post("/v1/runs/page/layers/" + layer + "/batches?step=" + (100 * step),
+                            NpyWriter.toBytes(x, 200, 48)).status()).isEqualTo(202);
+                }
+                TestServers.settle(service);
+            }
+            for (int n : new int[] {32, 64, 128}) {
+                assertThat(http.post("/v1/runs/page/layers/h1/batches?step=300&kind=probe", probeBody(n, 48, 7)).status())
+                        .isEqualTo(202);
+            }
+            TestServers.settle(service);
+            assertThat(http.get("/").body()).contains("<title>alphawatch</title>", "/page/app.js");
+
+            try (Chromium browser = Chromium.launch(chromium, dir.resolve("profile"))) {
+                browser.navigate(service.server().baseUrl() + "/");
+                double spectrum = browser.waitForNumber("document.getElementById('spectrum').dataset.points", 0,
+                        Duration.ofSeconds(30));
+                assertThat(spectrum).as("eigenvalues drawn").isEqualTo(48 + 2);
+                assertThat(browser.waitForNumber("document.getElementById('history').dataset.points", 0,
+                        Duration.ofSeconds(10))).as("alpha history: 4 refreshes of h2, 5 of h1 (the probes refreshed it)")
+                        .isEqualTo(9);
+                assertThat(browser.waitForNumber("document.getElementById('trajectory').dataset.points", 0,
+                        Duration.ofSeconds(10))).as("probe trajectory points").isEqualTo(129);
+                String facts = browser.evaluate("document.getElementById('spectrum-facts').textContent").asText();
+                double alpha = http.get("/v1/runs/page/layers/h1/spectrum").json().get("alpha").asDouble();
+                assertThat(facts).contains("page/h1", String.format(java.util.Locale.ROOT, "alpha %.3f", alpha));
+                assertThat(browser.evaluate("document.getElementById('status').textContent").asText()).isEqualTo("live");
+
+                // A new refresh arrives over SSE and extends the history without reloading.
+                double[] x = TestServers.layerData(1, 1, 9, 200, 48);
+                http.post("/v1/runs/page/layers/h1/batches?step=400", NpyWriter.toBytes(x, 200, 48));
+                TestServers.settle(service);
+                assertThat(browser.waitForNumber("document.getElementById('history').dataset.points", 9,
+                        Duration.ofSeconds(20))).isEqualTo(10);
+
+                byte[] png = browser.screenshot();
+                Path shots = Path.of("target", "screenshots");
+                Files.createDirectories(shots);
+                Files.write(shots.resolve("live-page.png"), png);
+                assertThat(png).startsWith(0x89, 'P', 'N', 'G');
+                assertThat(png.length).isGreaterThan(20_000);
+            }
+        }
+    }
+}
