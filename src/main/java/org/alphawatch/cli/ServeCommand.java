@@ -63,6 +63,18 @@ public final class ServeCommand implements Callable<Integer> {
     Path tokenFile;
     @Option(names = "--auth-reads", description = "require the token for reads too")
     Boolean authReads;
+    @Option(names = "--alert-warmup", paramLabel = "N", description = "default 8")
+    Integer alertWarmup;
+    @Option(names = "--alert-cusum-threshold", paramLabel = "H", description = "default 10")
+    Double alertCusumThreshold;
+    @Option(names = "--alert-collapse-fraction", paramLabel = "F", description = "default 0.5")
+    Double alertCollapseFraction;
+    @Option(names = "--alert-stale-seconds", paramLabel = "S", description = "default 300")
+    Long alertStaleSeconds;
+    @Option(names = "--alert-surge-per-minute", paramLabel = "N", description = "default 100")
+    Integer alertSurgePerMinute;
+    @Option(names = "--alert-webhook", paramLabel = "URL", description = "POST every alert as JSON to URL")
+    String alertWebhook;
 
     private final EigenSolver solver;
 
@@ -81,7 +93,10 @@ public final class ServeCommand implements Callable<Integer> {
                 .set("queue-bytes", queueBytes).set("max-body-bytes", maxBodyBytes).set("memory-budget", memoryBudget)
                 .set("max-runs", maxRuns).set("max-layers-per-run", maxLayersPerRun).set("max-dims", maxDims)
                 .set("history-size", historySize).set("input-dim", inputDim).set("bits", bits)
-                .set("token-file", tokenFile).set("auth-reads", authReads);
+                .set("token-file", tokenFile).set("auth-reads", authReads).set("alert-warmup", alertWarmup)
+                .set("alert-cusum-threshold", alertCusumThreshold).set("alert-collapse-fraction", alertCollapseFraction)
+                .set("alert-stale-seconds", alertStaleSeconds).set("alert-surge-per-minute", alertSurgePerMinute)
+                .set("alert-webhook", alertWebhook);
         return s.build(System.getenv());
     }
 

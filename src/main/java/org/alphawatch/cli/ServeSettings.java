@@ -2,6 +2,8 @@ package org.alphawatch.cli;
 
 import java.io.IOException;
 import java.io.Reader;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,6 +13,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import org.alphawatch.alert.AlertConfig;
 import org.alphawatch.core.fit.FitWindow;
 import org.alphawatch.pipeline.MonitorConfig;
 import org.alphawatch.pipeline.WindowMode;
@@ -44,6 +47,12 @@ public final class ServeSettings {
         {"bits", "8", "bits per unit for the capacity and redundancy bounds"},
         {"token-file", "", "file holding the bearer token for ingest and DELETE (or set ALPHAWATCH_TOKEN)"},
         {"auth-reads", "false", "require the token for queries, events and /metrics too"},
+        {"alert-warmup", "8", "snapshots that only build a layer's baseline before alpha and rank alerts"},
+        {"alert-cusum-threshold", "10", "CUSUM decision interval h (robust standard deviations) for alpha shifts"},
+        {"alert-collapse-fraction", "0.5", "effective rank below this fraction of its baseline is a collapse"},
+        {"alert-stale-seconds", "300", "a layer without batches for this long is stale (0: off)"},
+        {"alert-surge-per-minute", "100", "refusals within a minute that raise a surge alert (0: off)"},
+        {"alert-webhook", "", "URL that receives every alert as a JSON POST"},
     };
 
     public static final String TOKEN_ENV = "ALPHAWATCH_TOKEN";
@@ -105,9 +114,30 @@ public final class ServeSettings {
                     budget.isEmpty() ? Math.max(1L << 20, heap / 2) : bytes("memory-budget"), intValue("max-runs"),
                     intValue("max-layers-per-run"), intValue("max-dims"), intValue("history-size"),
                     intValue("input-dim"), doubleValue("bits"));
-            return new ServerConfig(values.get("bind"), intValue("port"), token(env), boolValue("auth-reads"), monitor);
+            AlertConfig d = AlertConfig.defaults();
+            AlertConfig alerts = new AlertConfig(intValue("alert-warmup"), d.baselineWeight(), d.cusumSlack(),
+                    doubleValue("alert-cusum-threshold"), d.minScale(), doubleValue("alert-collapse-fraction"),
+                    Duration.ofSeconds(longValue("alert-stale-seconds")), intValue("alert-surge-per-minute"));
+            return new ServerConfig(values.get("bind"), intValue("port"), token(env), boolValue("auth-reads"), monitor)
+                    .withAlerts(alerts, webhook());
         } catch (IllegalArgumentException e) {
             throw new UserInputException(e.getMessage());
+        }
+    }
+
+    private Optional<URI> webhook() {
+        String v = values.get("alert-webhook");
+        if (v.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            URI u = new URI(v);
+            if (!"http".equals(u.getScheme()) && !"https".equals(u.getScheme()) || u.getHost() == null) {
+                throw new URISyntaxException(v, "not an http(s) URL with a host");
+            }
+            return Optional.of(u);
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException("alert-webhook '" + v + "': " + e.getReason());
         }
     }
 

@@ -1,0 +1,162 @@
+package org.alphawatch.alert;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.net.httpserver.HttpServer;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.alphawatch.core.spectrum.EjmlEigenSolver;
+import org.alphawatch.io.NpyArray;
+import org.alphawatch.io.NpyWriter;
+import org.alphawatch.metrics.MonitorMetrics;
+import org.alphawatch.pipeline.ActivationBatch;
+import org.alphawatch.pipeline.LayerKey;
+import org.alphawatch.pipeline.Monitor;
+import org.alphawatch.pipeline.MonitorConfig;
+import org.alphawatch.pipeline.MonitorObserver;
+import org.alphawatch.pipeline.WindowMode;
+import org.alphawatch.server.MonitorService;
+import org.alphawatch.testing.Http;
+import org.alphawatch.testing.TestServers;
+import org.junit.jupiter.api.Test;
+import reactor.core.scheduler.Schedulers;
+import reactor.test.scheduler.VirtualTimeScheduler;
+
+class AlertServiceTest {
+    @Test
+    void staleLayerIsRaisedOnTheTimerInVirtualTime() {
+        VirtualTimeScheduler time = VirtualTimeScheduler.create();
+        MonitorMetrics metrics = new MonitorMetrics();
+        AlertService alerts = new AlertService(new AlertEngine(AlertConfig.defaults(), 0), metrics, null);
+        MonitorConfig config = MonitorConfig.defaults().withWindow(WindowMode.CUMULATIVE, 0)
+                .withRefresh(0, Duration.ofHours(1)).withCiGroups(0);
+        try (Monitor monitor = new Monitor(config, new EjmlEigenSolver(), MonitorObserver.both(metrics, alerts),
+                Schedulers.immediate(), Schedulers.immediate(), time)) {
+            alerts.attach(monitor, time, Duration.ofSeconds(10));
+            List<Alert> seen = new CopyOnWriteArrayList<>();
+            alerts.alerts().subscribe(seen::add);
+            LayerKey key = new LayerKey("vt", "h");
+            monitor.offer(ActivationBatch.train(key, 1, NpyArray.ofDoubles(new double[] {1, 2, 3, 5}, 2, 2)));
+            time.advanceTimeBy(Duration.ofSeconds(290));
+            assertThat(seen).isEmpty();
+            time.advanceTimeBy(Duration.ofSeconds(20));
+            assertThat(seen).extracting(Alert::kind).containsExactly(AlertKind.STALE_LAYER);
+            assertThat(alerts.recent()).hasSize(1);
+            assertThat(metrics.scrape()).contains(
+                    "alphawatch_alerts_total{kind=\"stale_layer\",layer=\"h\",run=\"vt\"} 1.0");
+            time.advanceTimeBy(Duration.ofMinutes(30));
+            assertThat(seen).hasSize(1); // once per silence
+        } finally {
+            alerts.close();
+        }
+    }
+
+    /** A real (JDK) HTTP server as the webhook: two failures, then success; deliveries never block. */
+    @Test
+    void webhookRetriesWithBackoffAndCountsDrops() throws Exception {
+        AtomicInteger calls = new AtomicInteger();
+        List<String> bodies = new CopyOnWriteArrayList<>();
+        HttpServer hook = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        hook.createContext("/hook", exchange -> {
+            bodies.add(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+            int status = calls.incrementAndGet() <= 2 ? 500 : 204;
+            exchange.sendResponseHeaders(status, -1);
+            exchange.close();
+        });
+        hook.start();
+        try (WebhookSender sender = new WebhookSender(URI.create("http://127.0.0.1:" + hook.getAddress().getPort()
+                + "/hook"), 4, 20)) {
+            Alert a = new Alert(AlertKind.ALPHA_SHIFT, "r", "h1", 7, 1000, 2.0, 1.5, "alpha shifted");
+            assertThat(sender.offer(a)).isTrue();
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (sender.delivered() == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(sender.delivered()).isEqualTo(1);
+            assertThat(calls.get()).isEqualTo(3);
+            assertThat(bodies.get(2)).contains("\"kind\":\"alpha_shift\"", "\"run\":\"r\"", "\"step\":7");
+        } finally {
+            hook.stop(0);
+        }
+        // A webhook that never answers: the bounded queue fills and further alerts are dropped at once.
+        HttpServer stuck = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        stuck.createContext("/", exchange -> {
+            try {
+                Thread.sleep(20_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        stuck.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
+        stuck.start();
+        try (WebhookSender sender = new WebhookSender(URI.create("http://127.0.0.1:" + stuck.getAddress().getPort()
+                + "/"), 2, 20)) {
+            Alert a = new Alert(AlertKind.STALE_LAYER, "r", "h1", -1, 0, 1, 1, "stale");
+            long t0 = System.nanoTime();
+            for (int i = 0; i < 10; i++) {
+                sender.offer(a);
+            }
+            assertThat((System.nanoTime() - t0) / 1e9).isLessThan(1.0); // offer never waits on the network
+            assertThat(sender.dropped()).isBetween(7L, 8L);
+        } finally {
+            stuck.stop(0);
+        }
+    }
+
+    @Test
+    void alertsEndpointAndPerRunConfig() throws Exception {
+        try (MonitorService service = TestServers.start(TestServers.manualRefresh(WindowMode.CUMULATIVE, 0))) {
+            Http http = new Http(service.server().baseUrl());
+            assertThat(http.get("/v1/alerts").json().get("alerts").size()).isZero();
+            Http.Response put = http.send(java.net.http.HttpRequest.newBuilder(URI.create(http.base()
+                    + "/v1/runs/cfg/alert-config")).PUT(java.net.http.HttpRequest.BodyPublishers.ofString(
+                    "{\"warmup\": 3, \"collapse_fraction\": 0.9, \"cusum_threshold\": 1e9}")).build());
+            assertThat(put.status()).isEqualTo(200);
+            assertThat(put.json().get("warmup").asInt()).isEqualTo(3);
+            assertThat(http.get("/v1/runs/cfg/alert-config").json().get("collapse_fraction").asDouble()).isEqualTo(0.9);
+            assertThat(http.get("/v1/runs/other/alert-config").json().get("warmup").asInt()).isEqualTo(8);
+            Http.Response bad = http.send(java.net.http.HttpRequest.newBuilder(URI.create(http.base()
+                    + "/v1/runs/cfg/alert-config")).PUT(java.net.http.HttpRequest.BodyPublishers.ofString(
+                    "{\"warmpu\": 3}")).build());
+            assertThat(bad.status()).isEqualTo(400);
+            assertThat(bad.json().get("detail").asText()).contains("unknown field 'warmpu'");
+            Http.Response invalid = http.send(java.net.http.HttpRequest.newBuilder(URI.create(http.base()
+                    + "/v1/runs/cfg/alert-config")).PUT(java.net.http.HttpRequest.BodyPublishers.ofString(
+                    "{\"collapse_fraction\": 2}")).build());
+            assertThat(invalid.json().get("detail").asText()).contains("collapse-fraction 2.0 outside (0, 1)");
+
+            // Collapse of the effective rank through the real pipeline: warm-up of 3 refreshes on a rich
+            // code, then a code on two directions.
+            for (int step = 0; step < 5; step++) {
+                double[] x = step < 3 ? TestServers.layerData(0, 0, step, 400, 32) : lowRank(400, 32, step);
+                http.post("/v1/runs/cfg/layers/h/batches?step=" + step, NpyWriter.toBytes(x, 400, 32));
+                TestServers.settle(service);
+            }
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (http.get("/v1/alerts").json().get("alerts").size() == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            var alerts = http.get("/v1/alerts?run=cfg").json().get("alerts");
+            assertThat(alerts.size()).isGreaterThanOrEqualTo(1);
+            assertThat(alerts.get(0).get("kind").asText()).isEqualTo("effective_rank_collapse");
+        }
+    }
+
+    static double[] lowRank(int rows, int dims, long seed) {
+        java.util.Random r = new java.util.Random(seed);
+        double[] x = new double[rows * dims];
+        for (int i = 0; i < rows; i++) {
+            double a = r.nextGaussian();
+            double b = r.nextGaussian();
+            for (int j = 0; j < dims; j++) {
+                x[i * dims + j] = a * Math.cos(j) + b * Math.sin(j) + 1e-3 * r.nextGaussian();
+            }
+        }
+        return x;
+    }
+}

@@ -1,0 +1,87 @@
+package org.alphawatch.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.alphawatch.pipeline.WindowMode;
+import org.alphawatch.server.ServerConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ServeSettingsTest {
+    @Test
+    void fileThenFlagsThenValidation(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("aw.properties");
+        Files.writeString(file, "window = decay\nwindow-size = 1000\nqueue-bytes = 1MB\nmemory-budget = 2GB\n"
+                + "refresh-seconds = 2.5\nfit-range = 5:50\nalert-stale-seconds = 60\n");
+        ServerConfig c = ServeSettings.defaults().file(file).set("window-size", 2000L).build(Map.of());
+        assertThat(c.monitor().window()).isEqualTo(WindowMode.DECAY);
+        assertThat(c.monitor().windowSamples()).isEqualTo(2000);
+        assertThat(c.monitor().queueBytes()).isEqualTo(1L << 20);
+        assertThat(c.monitor().memoryBudgetBytes()).isEqualTo(2L << 30);
+        assertThat(c.monitor().refreshInterval()).isEqualTo(Duration.ofMillis(2500));
+        assertThat(c.monitor().fitWindow().toString()).isEqualTo("5:50");
+        assertThat(c.alerts().staleAfter()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(c.port()).isEqualTo(9400);
+        assertThat(c.bind()).isEqualTo("127.0.0.1");
+        assertThat(c.token()).isEmpty();
+    }
+
+    @Test
+    void everyBadSettingIsNamed(@TempDir Path dir) throws Exception {
+        Object[][] cases = {
+            {"colour = blue", "unknown key 'colour'"},
+            {"window = sliding", "window 'sliding' is not one of cumulative, tumbling, decay"},
+            {"queue-bytes = lots", "queue-bytes 'lots' is not a byte size"},
+            {"port = 70000", "port 70000 outside 0..65535"},
+            {"window-size = 1", "window-size 1 must be >= 2"},
+            {"ci-groups = 99", "ci-groups 99 must be within 0..32"},
+            {"fit-range = 3", "fit range '3' is not LO:HI"},
+            {"auth-reads = yes", "auth-reads 'yes' is not true or false"},
+            {"auth-reads = true", "auth-reads needs a token"},
+            {"alert-webhook = ftp://x", "alert-webhook 'ftp://x'"},
+            {"refresh-seconds = 0\nwindow = cumulative", "spectra never refresh"},
+        };
+        for (Object[] c : cases) {
+            Path file = dir.resolve("bad.properties");
+            Files.writeString(file, (String) c[0]);
+            assertThatThrownBy(() -> ServeSettings.defaults().file(file).build(Map.of()))
+                    .as((String) c[0]).isInstanceOf(UserInputException.class).hasMessageContaining((String) c[1]);
+        }
+    }
+
+    @Test
+    void tokenComesFromTheEnvironmentOrAFileNeverBoth(@TempDir Path dir) throws Exception {
+        assertThat(ServeSettings.defaults().build(Map.of(ServeSettings.TOKEN_ENV, "0123456789abcdef!")).token())
+                .isPresent();
+        assertThatThrownBy(() -> ServeSettings.defaults().build(Map.of(ServeSettings.TOKEN_ENV, "short")))
+                .hasMessageContaining("use at least 16");
+        Path tokenFile = dir.resolve("token");
+        Files.writeString(tokenFile, "fedcba9876543210xyz\n");
+        ServerConfig c = ServeSettings.defaults().set("token-file", tokenFile).build(Map.of());
+        assertThat(new String(c.token().orElseThrow())).isEqualTo("fedcba9876543210xyz");
+        assertThatThrownBy(() -> ServeSettings.defaults().set("token-file", tokenFile)
+                .build(Map.of(ServeSettings.TOKEN_ENV, "0123456789abcdef!"))).hasMessageContaining("choose one");
+        assertThatThrownBy(() -> ServeSettings.defaults().set("token-file", dir.resolve("none")).build(Map.of()))
+                .hasMessageContaining("cannot read");
+    }
+
+    @Test
+    void serveRefusesBadSettingsWithExitTwo(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("bad.properties");
+        Files.writeString(file, "max-dims = 1\n");
+        StringWriter err = new StringWriter();
+        int status = Main.run(new String[] {"serve", "--config", file.toString()}, new PrintWriter(new StringWriter()),
+                new PrintWriter(err));
+        assertThat(status).isEqualTo(2);
+        assertThat(err.toString()).contains("max-dims 1 must be within 2..16384");
+        assertThat(Main.run(new String[] {"serve", "--port", "abc"}, new PrintWriter(new StringWriter()),
+                new PrintWriter(err))).isEqualTo(2);
+    }
+}
