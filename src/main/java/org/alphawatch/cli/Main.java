@@ -10,7 +10,8 @@ import picocli.CommandLine.Command;
 /** Entry point of {@code ./alphawatch}. */
 @Command(name = "alphawatch", mixinStandardHelpOptions = true, version = "alphawatch 0.1.0",
         description = "Watches the eigenspectrum (power-law exponent alpha) of a network's activations.",
-        subcommands = {DemoCommand.class, AnalyzeCommand.class, ServeCommand.class, BenchCommand.class})
+        subcommands = {DemoCommand.class, AnalyzeCommand.class, ServeCommand.class, BenchCommand.class,
+            LoadtestCommand.class})
 public final class Main implements Runnable {
     @Override
     public void run() {
@@ -42,6 +43,9 @@ public final class Main implements Runnable {
                 }
                 if (cls == ServeCommand.class) {
                     return cls.cast(new ServeCommand(solver));
+                }
+                if (cls == LoadtestCommand.class) {
+                    return cls.cast(new LoadtestCommand(solver));
                 }
                 if (cls == BenchCommand.class) {
                     return cls.cast(new BenchCommand(solver));

@@ -43,6 +43,8 @@ public final class MetricNames {
     public static final String INGEST_BATCHES = "alphawatch.ingest.batches";
     /** alphawatch_ingest_bytes_total{run,layer} */
     public static final String INGEST_BYTES = "alphawatch.ingest.bytes";
+    /** alphawatch_ingest_stage_seconds_{count,sum,max}{stage}: decode, queue_wait, apply */
+    public static final String INGEST_STAGE = "alphawatch.ingest.stage";
     /** alphawatch_ingest_rejected_total{reason} */
     public static final String INGEST_REJECTED = "alphawatch.ingest.rejected";
     /** alphawatch_layer_last_update_timestamp_seconds{run,layer} */
@@ -63,6 +65,7 @@ public final class MetricNames {
     public static final String TAG_REASON = "reason";
     public static final String TAG_RANK = "rank";
     public static final String TAG_KIND = "kind";
+    public static final String TAG_STAGE = "stage";
 
     /** The fixed ranks exported for the spectrum: powers of sqrt(2), rounded (28 values). */
     public static final int[] SPECTRUM_RANKS = {1, 2, 3, 4, 6, 8, 11, 16, 23, 32, 45, 64, 91, 128, 181, 256, 362, 512,

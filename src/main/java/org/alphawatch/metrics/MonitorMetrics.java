@@ -21,6 +21,7 @@ import org.alphawatch.pipeline.LayerKey;
 import org.alphawatch.pipeline.LayerSnapshot;
 import org.alphawatch.pipeline.Monitor;
 import org.alphawatch.pipeline.MonitorObserver;
+import org.alphawatch.pipeline.MonitorObserver.Stage;
 import org.alphawatch.pipeline.RejectReason;
 
 /**
@@ -32,6 +33,7 @@ public final class MonitorMetrics implements MonitorObserver {
     private final PrometheusMeterRegistry registry;
     private final Map<LayerKey, LayerMeters> layers = new ConcurrentHashMap<>();
     private final Map<RejectReason, Counter> rejected = new ConcurrentHashMap<>();
+    private final Map<Stage, Timer> stages = new java.util.EnumMap<>(Stage.class);
 
     /** Latest values of one layer; a snapshot swaps the whole object. */
     private static final class LayerMeters {
@@ -52,6 +54,10 @@ public final class MonitorMetrics implements MonitorObserver {
 
     public MonitorMetrics(PrometheusMeterRegistry registry) {
         this.registry = registry;
+        for (Stage stage : Stage.values()) {
+            stages.put(stage, Timer.builder(INGEST_STAGE).tag(TAG_STAGE, stage.name().toLowerCase())
+                    .description("Time a batch spends in each ingest stage").register(registry));
+        }
         for (RejectReason r : RejectReason.values()) {
             rejected.put(r, Counter.builder(INGEST_REJECTED).tag(TAG_REASON, r.label())
                     .description("Batches or requests refused, by reason").register(registry));
@@ -136,6 +142,28 @@ public final class MonitorMetrics implements MonitorObserver {
             m.bytes.increment(bytes);
             m.lastUpdateSeconds = System.currentTimeMillis() / 1000.0;
         }
+    }
+
+    @Override
+    public void timed(Stage stage, long nanos) {
+        stages.get(stage).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** Total seconds and count recorded for a stage (for the load test's breakdown). */
+    public double[] stageTotals(Stage stage) {
+        Timer t = stages.get(stage);
+        return new double[] {t.totalTime(TimeUnit.SECONDS), t.count()};
+    }
+
+    /** Total seconds and count of refreshes over all layers. */
+    public double[] refreshTotals() {
+        double seconds = 0;
+        double count = 0;
+        for (LayerMeters m : layers.values()) {
+            seconds += m.refresh.totalTime(TimeUnit.SECONDS);
+            count += m.refresh.count();
+        }
+        return new double[] {seconds, count};
     }
 
     @Override

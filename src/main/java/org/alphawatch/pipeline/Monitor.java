@@ -39,7 +39,7 @@ public final class Monitor implements AutoCloseable {
         LayerMonitor target();
     }
 
-    private record Apply(LayerMonitor target, ActivationBatch batch) implements LayerEvent {}
+    private record Apply(LayerMonitor target, ActivationBatch batch, long admittedNanos) implements LayerEvent {}
 
     private record Tick(LayerMonitor target) implements LayerEvent {}
 
@@ -95,7 +95,10 @@ public final class Monitor implements AutoCloseable {
         LayerMonitor target = event.target();
         try {
             if (event instanceof Apply apply) {
+                long start = System.nanoTime();
+                observer.timed(MonitorObserver.Stage.QUEUE_WAIT, start - apply.admittedNanos());
                 target.apply(apply.batch());
+                observer.timed(MonitorObserver.Stage.APPLY, System.nanoTime() - start);
                 observer.batchApplied(target.key(), apply.batch().rows(), apply.batch().bytes());
             } else if (event instanceof Tick) {
                 target.tick();
@@ -181,7 +184,7 @@ public final class Monitor implements AutoCloseable {
         }
         queuedBatches++;
         queuedBytes += batch.bytes();
-        Sinks.EmitResult r = input.tryEmitNext(new Apply(target, batch));
+        Sinks.EmitResult r = input.tryEmitNext(new Apply(target, batch, System.nanoTime()));
         if (r.isFailure()) {
             queuedBatches--;
             queuedBytes -= batch.bytes();
@@ -212,6 +215,11 @@ public final class Monitor implements AutoCloseable {
                     dims, cost / 1e6, memoryCharged / 1e6, config.memoryBudgetBytes() / 1e6));
         }
         return null;
+    }
+
+    /** Records the time an edge spent decoding and validating a batch. */
+    public void decoded(long nanos) {
+        observer.timed(MonitorObserver.Stage.DECODE, nanos);
     }
 
     /** Counts a refusal decided outside the monitor (HTTP validation) or inside it. */

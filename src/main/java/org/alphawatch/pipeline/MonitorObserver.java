@@ -11,6 +11,11 @@ public interface MonitorObserver {
 
     default void rejected(RejectReason reason) {}
 
+    /** Where ingest time goes: the stages of one batch, in nanoseconds. */
+    enum Stage { DECODE, QUEUE_WAIT, APPLY }
+
+    default void timed(Stage stage, long nanos) {}
+
     /** A queued refresh was replaced by a newer one before it ran (only the newest matters). */
     default void refreshCoalesced(LayerKey key) {}
 
@@ -39,6 +44,12 @@ public interface MonitorObserver {
             public void rejected(RejectReason reason) {
                 a.rejected(reason);
                 b.rejected(reason);
+            }
+
+            @Override
+            public void timed(Stage stage, long nanos) {
+                a.timed(stage, nanos);
+                b.timed(stage, nanos);
             }
 
             @Override

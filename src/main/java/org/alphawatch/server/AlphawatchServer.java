@@ -174,8 +174,10 @@ public final class AlphawatchServer implements AutoCloseable {
             return reject(res, RejectReason.BAD_NPY, "empty body: expected a 2-D .npy array");
         }
         NpyBody decoded;
+        long decodeStart = System.nanoTime();
         try {
             decoded = NpyBody.decode(body.bytes(), kind == BatchKind.PROBE);
+            monitor.decoded(System.nanoTime() - decodeStart);
         } catch (NonFiniteValueException e) {
             return reject(res, RejectReason.NON_FINITE, e.getMessage());
         } catch (NpyFormatException e) {
