@@ -18,6 +18,10 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import org.alphawatch.core.spectrum.EigenSolver;
+import org.alphawatch.core.linalg.LinearAlgebra;
+import org.alphawatch.core.spectrum.EjmlEigenSolver;
+import org.alphawatch.core.spectrum.OpenBlasEigenSolver;
+import org.alphawatch.core.stat.CoMomentKernel;
 import org.alphawatch.core.stat.CovarianceAccumulator;
 import org.alphawatch.pipeline.MonitorConfig;
 import org.alphawatch.pipeline.WindowMode;
@@ -41,12 +45,13 @@ public final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--dims", split = ",", paramLabel = "d", defaultValue = "256,1024,2048",
+    @Option(names = "--dims", split = ",", paramLabel = "d", defaultValue = "256,1024,2048,4096",
             description = "layer widths (default: ${DEFAULT-VALUE})")
     List<Integer> dims;
 
-    @Option(names = "--rows", paramLabel = "b", defaultValue = "512", description = "rows per batch (default: ${DEFAULT-VALUE})")
-    int rows;
+    @Option(names = "--rows", split = ",", paramLabel = "b", defaultValue = "64,512",
+            description = "rows per batch (default: ${DEFAULT-VALUE})")
+    List<Integer> rows;
 
     @Option(names = "--float32", description = "feed float32 batches (numpy multiplies float32 too)")
     boolean float32;
@@ -58,6 +63,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--min-seconds", paramLabel = "s", defaultValue = "1.0",
             description = "measure each case for at least this long (default: ${DEFAULT-VALUE})")
     double minSeconds;
+
+    @Option(names = "--backends", split = ",", paramLabel = "B", defaultValue = "java,openblas",
+            description = "back-ends to measure (default: ${DEFAULT-VALUE}; openblas is skipped when it does not load)")
+    List<String> backends;
 
     @Option(names = "--trainer", description = "instead: the built-in trainer's speed with and without the monitor attached")
     boolean trainer;
@@ -71,42 +80,60 @@ public final class BenchCommand implements Callable<Integer> {
         this.solver = solver;
     }
 
-    /** One measured case. */
-    public record Row(int d, int rows, double updateSeconds, double eigenSeconds, double numpyXtxSeconds,
-                      double numpyEigSeconds) {
-        double rowsPerSecond() {
-            return rows / updateSeconds;
-        }
-
-        /** Useful flops of a symmetric update: b * d(d+1)/2 multiply-adds. */
-        double gflops() {
-            return (double) rows * d * (d + 1) / updateSeconds / 1e9;
-        }
-    }
-
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         if (trainer) {
             return benchTrainer(out);
         }
-        if (rows < 1 || dims.isEmpty() || dims.stream().anyMatch(d -> d < 2 || d > 16_384)) {
+        if (rows.isEmpty() || rows.stream().anyMatch(r -> r < 1) || dims.isEmpty()
+                || dims.stream().anyMatch(d -> d < 2 || d > 16_384)) {
             throw new UserInputException("--rows must be >= 1 and every --dims value within 2..16384");
         }
-        Map<Integer, double[]> numpy = numpyTimings(out);
-        out.printf(Locale.ROOT, "alphawatch bench: JDK %s, %d cores, eigen-solver %s, %s batches of %d rows%n",
-                System.getProperty("java.version"), Runtime.getRuntime().availableProcessors(), solver.name(),
-                float32 ? "float32" : "float64", rows);
-        out.println("     d |  update s/batch     rows/s  GFLOP/s | numpy X.T@X s  ratio |   eigen s  numpy eigvalsh s  ratio");
+        List<CoMomentKernel.Kind> kinds = new ArrayList<>();
+        for (String b : backends) {
+            switch (b) {
+                case "java" -> kinds.add(CoMomentKernel.Kind.JAVA);
+                case "openblas" -> {
+                    if (LinearAlgebra.nativeAvailable()) {
+                        kinds.add(CoMomentKernel.Kind.OPENBLAS);
+                    } else {
+                        out.println("(openblas back-end not available on this machine: skipped)");
+                    }
+                }
+                default -> throw new UserInputException("--backends: '" + b + "' is not java or openblas");
+            }
+        }
+        Map<String, Double> numpy = numpyTimings(out);
+        out.printf(Locale.ROOT, "alphawatch bench: JDK %s, %d cores, %s batches; times are the best of repeated runs%n",
+                System.getProperty("java.version"), Runtime.getRuntime().availableProcessors(),
+                float32 ? "float32" : "float64");
+        out.println("covariance update (one batch, symmetric rank-b update of the upper triangle):");
+        out.println("     d     b  back-end  |  s/batch      rows/s  GFLOP/s | numpy X.T@X s  ratio");
         out.flush();
         for (int d : dims) {
-            double[] ref = numpy.getOrDefault(d, new double[] {Double.NaN, Double.NaN});
-            Row r = new Row(d, rows, timeUpdate(d), timeEigen(d), ref[0], ref[1]);
-            out.printf(Locale.ROOT, "%6d | %15.6f %10.0f %8.2f | %13s %6s | %9.4f %17s %6s%n", d, r.updateSeconds(),
-                    r.rowsPerSecond(), r.gflops(), fmt(r.numpyXtxSeconds(), "%.6f"),
-                    fmt(r.updateSeconds() / r.numpyXtxSeconds(), "%.2f"), r.eigenSeconds(),
-                    fmt(r.numpyEigSeconds(), "%.4f"), fmt(r.eigenSeconds() / r.numpyEigSeconds(), "%.2f"));
-            out.flush();
+            for (int b : rows) {
+                Double ref = numpy.get(d + "x" + b);
+                for (CoMomentKernel.Kind kind : kinds) {
+                    double t = timeUpdate(d, b, kind);
+                    out.printf(Locale.ROOT, "%6d %5d  %-8s  | %9.6f %11.0f %8.2f | %13s %6s%n", d, b,
+                            kind.name().toLowerCase(Locale.ROOT), t, b / t, (double) b * d * (d + 1) / t / 1e9,
+                            fmt(ref == null ? Double.NaN : ref, "%.6f"), fmt(ref == null ? Double.NaN : t / ref, "%.2f"));
+                    out.flush();
+                }
+            }
+        }
+        out.println("eigenvalues of a d x d covariance (all of them):");
+        out.println("     d  solver    |   seconds | numpy eigvalsh s  ratio");
+        for (int d : dims) {
+            Double ref = numpy.get(d + "eig");
+            for (CoMomentKernel.Kind kind : kinds) {
+                EigenSolver s = kind == CoMomentKernel.Kind.OPENBLAS ? new OpenBlasEigenSolver() : new EjmlEigenSolver();
+                double t = timeEigen(d, s);
+                out.printf(Locale.ROOT, "%6d  %-8s  | %9.4f | %16s %6s%n", d, s.name(), t,
+                        fmt(ref == null ? Double.NaN : ref, "%.4f"), fmt(ref == null ? Double.NaN : t / ref, "%.2f"));
+                out.flush();
+            }
         }
         if (numpy.isEmpty()) {
             out.println("(no numpy reference: python3 with numpy was not found or --python none)");
@@ -150,20 +177,20 @@ public final class BenchCommand implements Callable<Integer> {
         return Double.isFinite(v) ? String.format(Locale.ROOT, f, v) : "-";
     }
 
-    private double timeUpdate(int d) {
+    private double timeUpdate(int d, int b, CoMomentKernel.Kind kind) {
         Random random = new Random(d);
-        CovarianceAccumulator acc = CovarianceAccumulator.create(d);
-        double[] xd = new double[rows * d];
-        float[] xf = new float[rows * d];
+        CovarianceAccumulator acc = CovarianceAccumulator.create(d, kind);
+        double[] xd = new double[b * d];
+        float[] xf = new float[b * d];
         for (int i = 0; i < xd.length; i++) {
             xd[i] = random.nextGaussian();
             xf[i] = (float) xd[i];
         }
-        Runnable once = float32 ? () -> acc.update(xf, rows) : () -> acc.update(xd, rows);
+        Runnable once = float32 ? () -> acc.update(xf, b) : () -> acc.update(xd, b);
         return bestOf(once);
     }
 
-    private double timeEigen(int d) {
+    private double timeEigen(int d, EigenSolver solver) {
         Random random = new Random(d + 1);
         CovarianceAccumulator acc = CovarianceAccumulator.create(d);
         double[] x = new double[2 * d * d];
@@ -188,27 +215,31 @@ public final class BenchCommand implements Callable<Integer> {
         while (reps < 3 || (System.nanoTime() - start) / 1e9 < minSeconds) {
             long t0 = System.nanoTime();
             task.run();
-            best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+            double t = (System.nanoTime() - t0) / 1e9;
+            best = Math.min(best, t);
             reps++;
+            if (t > 2 * minSeconds) {
+                break; // a slow case: one timed run after the warm-up is enough
+            }
         }
         return best;
     }
 
-    /** d -> {X.T@X seconds, eigvalsh seconds}; empty when python or numpy is missing. */
-    private Map<Integer, double[]> numpyTimings(PrintWriter out) throws IOException, InterruptedException {
-        Map<Integer, double[]> result = new HashMap<>();
+    /** "d x rows" -> X.T@X seconds and "d eig" -> eigvalsh seconds; empty without python/numpy. */
+    private Map<String, Double> numpyTimings(PrintWriter out) throws IOException, InterruptedException {
+        Map<String, Double> result = new HashMap<>();
         if ("none".equals(python)) {
             return result;
         }
         Path script = Files.createTempFile("alphawatch-bench", ".py");
         try (InputStream in = BenchCommand.class.getResourceAsStream("bench_numpy.py")) {
             Files.write(script, in.readAllBytes());
-            List<String> cmd = new ArrayList<>(List.of(python, script.toString(), Integer.toString(rows),
-                    float32 ? "float32" : "float64"));
+            List<String> cmd = new ArrayList<>(List.of(python, script.toString(),
+                    String.join(",", rows.stream().map(String::valueOf).toList()), float32 ? "float32" : "float64"));
             for (int d : dims) {
                 cmd.add(Integer.toString(d));
             }
-            out.println("measuring numpy reference (" + python + ") ...");
+            out.println("measuring the numpy reference (" + python + ") ...");
             out.flush();
             Process p;
             try {
@@ -217,6 +248,7 @@ public final class BenchCommand implements Callable<Integer> {
                 return result;
             }
             ObjectMapper json = new ObjectMapper();
+            String version = null;
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
                 String line;
                 while ((line = r.readLine()) != null) {
@@ -224,13 +256,18 @@ public final class BenchCommand implements Callable<Integer> {
                         continue;
                     }
                     JsonNode n = json.readTree(line);
-                    result.put(n.get("d").asInt(), new double[] {n.get("xtx_s").asDouble(), n.get("eig_s").asDouble()});
-                    if (result.size() == 1) {
-                        out.println("numpy " + n.get("numpy").asText() + " reference measured");
+                    version = n.get("numpy").asText();
+                    if (n.has("xtx_s")) {
+                        result.put(n.get("d").asInt() + "x" + n.get("rows").asInt(), n.get("xtx_s").asDouble());
+                    } else {
+                        result.put(n.get("d").asInt() + "eig", n.get("eig_s").asDouble());
                     }
                 }
             }
             p.waitFor();
+            if (version != null) {
+                out.println("numpy " + version + " (its BLAS/LAPACK) measured in this run");
+            }
             return result;
         } finally {
             Files.deleteIfExists(script);

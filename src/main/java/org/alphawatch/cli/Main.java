@@ -2,7 +2,7 @@ package org.alphawatch.cli;
 
 import java.io.PrintWriter;
 import org.alphawatch.core.spectrum.EigenSolver;
-import org.alphawatch.core.spectrum.EjmlEigenSolver;
+import org.alphawatch.core.spectrum.EigenSolvers;
 import org.alphawatch.io.NpyFormatException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -31,7 +31,7 @@ public final class Main implements Runnable {
     }
 
     static CommandLine commandLine() {
-        EigenSolver solver = new EjmlEigenSolver();
+        EigenSolver solver = EigenSolvers.selected();
         CommandLine cl = new CommandLine(new Main(), new CommandLine.IFactory() {
             @Override
             public <K> K create(Class<K> cls) throws Exception {

@@ -24,30 +24,41 @@ public final class CovarianceAccumulator {
     private final int dims;
     private final double[] mean; // double-double running mean: mean + meanLow
     private final double[] meanLow;
-    private final double[] comoment; // row-major m x m, upper triangle (j >= i) maintained
+    private final CoMomentKernel kernel;
+    private final SquareMatrix comoment; // row-major m x m, upper triangle (j >= i) maintained
     private long count;
     private double weight;
 
-    private double[] staged = new double[0];
     private final double[] batchMean;
     private final double[] batchMeanLow;
     private final double[] delta;
 
-    private CovarianceAccumulator(int dims) {
+    private CovarianceAccumulator(int dims, CoMomentKernel.Kind kind) {
         if (dims < 1 || dims > StateFormat.MAX_DIMS) {
             throw new IllegalArgumentException("dims " + dims + " outside 1.." + StateFormat.MAX_DIMS);
         }
         this.dims = dims;
         this.mean = new double[dims];
         this.meanLow = new double[dims];
-        this.comoment = new double[dims * dims];
+        this.kernel = kind.create(dims);
+        this.comoment = kernel.allocate(dims);
         this.batchMean = new double[dims];
         this.batchMeanLow = new double[dims];
         this.delta = new double[dims];
     }
 
+    /** An accumulator on the process-wide back-end ({@link CoMomentKernel.Kind#selected()}). */
     public static CovarianceAccumulator create(int dims) {
-        return new CovarianceAccumulator(dims);
+        return new CovarianceAccumulator(dims, CoMomentKernel.Kind.selected());
+    }
+
+    public static CovarianceAccumulator create(int dims, CoMomentKernel.Kind kind) {
+        return new CovarianceAccumulator(dims, kind);
+    }
+
+    /** The back-end of the co-moment update. */
+    public String kernelName() {
+        return kernel.name();
     }
 
     /** Bytes held by an accumulator of {@code dims} (co-moments and mean), excluding the workspace. */
@@ -78,9 +89,7 @@ public final class CovarianceAccumulator {
         if (rows == 0) {
             return;
         }
-        ensureStaging(rows);
-        Kernels.stage(data, offset, rows, dims, staged);
-        absorbStaged(rows);
+        absorb(data, null, offset, rows);
     }
 
     /** As {@link #update(double[], int, int)} for float32 rows, accumulated in float64. */
@@ -89,9 +98,7 @@ public final class CovarianceAccumulator {
         if (rows == 0) {
             return;
         }
-        ensureStaging(rows);
-        Kernels.stage(data, offset, rows, dims, staged);
-        absorbStaged(rows);
+        absorb(null, data, offset, rows);
     }
 
     public void update(double[] data, int rows) {
@@ -109,25 +116,18 @@ public final class CovarianceAccumulator {
         }
     }
 
-    private void ensureStaging(int rows) {
-        long need = (long) rows * dims;
-        if (need > Integer.MAX_VALUE - 16) {
+    private void absorb(double[] d, float[] f, int offset, int rows) {
+        if ((long) rows * dims > Integer.MAX_VALUE - 16) {
             throw new IllegalArgumentException("batch of " + rows + " rows x " + dims + " dims is too large");
         }
-        if (staged.length < need) {
-            staged = new double[(int) need];
-        }
-    }
-
-    private void absorbStaged(int rows) {
-        Kernels.center(staged, rows, dims, batchMean, batchMeanLow);
+        kernel.addBatch(d, f, offset, rows, dims, batchMean, batchMeanLow, comoment);
         double wa = weight;
         double wb = rows;
         double w = wa + wb;
         Kernels.difference(batchMean, batchMeanLow, mean, meanLow, delta);
         // Cross term of the pairwise update; zero for the first batch.
-        double f = wa == 0 ? 0 : wa * wb / w;
-        Kernels.addCoMoment(staged, staged, rows, dims, comoment, delta, delta, f, true);
+        double fc = wa == 0 ? 0 : wa * wb / w;
+        comoment.addOuterUpper(delta, fc);
         if (wa == 0) {
             System.arraycopy(batchMean, 0, mean, 0, dims);
             System.arraycopy(batchMeanLow, 0, meanLow, 0, dims);
@@ -156,12 +156,12 @@ public final class CovarianceAccumulator {
         double f = wa * wb / w;
         Kernels.difference(other.mean, other.meanLow, mean, meanLow, delta);
         for (int i = 0; i < dims; i++) {
-            double fi = f * delta[i];
             int row = i * dims;
             for (int j = i; j < dims; j++) {
-                comoment[row + j] += other.comoment[row + j] + fi * delta[j];
+                comoment.add(row + j, other.comoment.get(row + j));
             }
         }
+        comoment.addOuterUpper(delta, f);
         if (wa == 0) {
             System.arraycopy(other.mean, 0, mean, 0, dims);
             System.arraycopy(other.meanLow, 0, meanLow, 0, dims);
@@ -184,18 +184,13 @@ public final class CovarianceAccumulator {
             return;
         }
         weight *= factor;
-        for (int i = 0; i < dims; i++) {
-            int row = i * dims;
-            for (int j = i; j < dims; j++) {
-                comoment[row + j] *= factor;
-            }
-        }
+        comoment.scaleUpper(factor);
     }
 
     public void reset() {
         Arrays.fill(mean, 0);
         Arrays.fill(meanLow, 0);
-        Arrays.fill(comoment, 0);
+        comoment.clear();
         count = 0;
         weight = 0;
     }
@@ -208,7 +203,7 @@ public final class CovarianceAccumulator {
             for (int i = 0; i < dims; i++) {
                 int row = i * dims;
                 for (int j = i; j < dims; j++) {
-                    double v = comoment[row + j] * scale;
+                    double v = comoment.get(row + j) * scale;
                     cov[row + j] = v;
                     cov[j * dims + i] = v;
                 }
@@ -222,9 +217,13 @@ public final class CovarianceAccumulator {
     }
 
     public CovarianceAccumulator copy() {
-        CovarianceAccumulator c = new CovarianceAccumulator(dims);
+        CovarianceAccumulator c = new CovarianceAccumulator(dims, kindOf(kernel));
         c.merge(this);
         return c;
+    }
+
+    private static CoMomentKernel.Kind kindOf(CoMomentKernel k) {
+        return k instanceof CoMomentKernel.OpenBlasKernel ? CoMomentKernel.Kind.OPENBLAS : CoMomentKernel.Kind.JAVA;
     }
 
     private static long payloadDoubles(int dims) {
@@ -242,7 +241,7 @@ public final class CovarianceAccumulator {
         }
         for (int i = 0; i < dims; i++) {
             for (int j = i; j < dims; j++) {
-                buf.putDouble(comoment[i * dims + j]);
+                buf.putDouble(comoment.get(i * dims + j));
             }
         }
         return StateFormat.finish(buf);
@@ -252,15 +251,19 @@ public final class CovarianceAccumulator {
     public static CovarianceAccumulator fromByteArray(byte[] bytes) {
         String what = "covariance state";
         StateFormat.Header h = StateFormat.read(bytes, MAGIC, what, CovarianceAccumulator::payloadDoubles);
-        CovarianceAccumulator acc = new CovarianceAccumulator(h.dims());
+        CovarianceAccumulator acc = new CovarianceAccumulator(h.dims(), CoMomentKernel.Kind.selected());
         ByteBuffer buf = h.payload();
         StateFormat.readFinite(buf, acc.mean, 0, h.dims(), what, "mean");
         StateFormat.readFinite(buf, acc.meanLow, 0, h.dims(), what, "mean low part");
         int m = h.dims();
+        double[] row = new double[m];
         for (int i = 0; i < m; i++) {
-            StateFormat.readFinite(buf, acc.comoment, i * m + i, i * m + m, what, "co-moment row " + i);
-            if (acc.comoment[i * m + i] < 0) {
+            StateFormat.readFinite(buf, row, i, m, what, "co-moment row " + i);
+            if (row[i] < 0) {
                 throw new InvalidStateException(what + ": negative diagonal co-moment at " + i);
+            }
+            for (int j = i; j < m; j++) {
+                acc.comoment.set(i * m + j, row[j]);
             }
         }
         acc.count = h.count();

@@ -93,7 +93,7 @@ final class Kernels {
                     int r1 = Math.min(rows, r0 + SLAB);
                     tile(a, b, rows, dims, m, i0, i1, j0, j1, r0, r1, upperOnly);
                 }
-                for (int i = i0; i < i1; i++) {
+                for (int i = i0; i < i1 && f != 0; i++) {
                     int jStart = upperOnly ? Math.max(j0, i) : j0;
                     double fi = f * da[i];
                     int row = i * dims;

@@ -27,6 +27,21 @@ class CovarianceAccumulatorTest {
                                             @ForAll @IntRange(min = 2, max = 300) int n,
                                             @ForAll @IntRange(min = 1, max = 8) int parts,
                                             @ForAll long seed) {
+        splitAndMerge(CoMomentKernel.Kind.JAVA, m, n, parts, seed);
+    }
+
+    /** The same property on the native back-end (OpenBLAS syrk on an off-heap matrix). */
+    @Property(tries = 60, seed = "17")
+    void nativeKernelEqualsTwoPass(@ForAll @IntRange(min = 1, max = 70) int m,
+                                   @ForAll @IntRange(min = 2, max = 300) int n,
+                                   @ForAll @IntRange(min = 1, max = 8) int parts,
+                                   @ForAll long seed) {
+        org.alphawatch.testing.ExternalTools.requireThat(org.alphawatch.core.linalg.LinearAlgebra.nativeAvailable(),
+                "the bundled OpenBLAS did not load");
+        splitAndMerge(CoMomentKernel.Kind.OPENBLAS, m, n, parts, seed);
+    }
+
+    private static void splitAndMerge(CoMomentKernel.Kind kind, int m, int n, int parts, long seed) {
         Random random = new Random(seed);
         double[] x = Dense.gaussian(random, n, m);
         for (int i = 0; i < x.length; i++) {
@@ -44,7 +59,7 @@ class CovarianceAccumulatorTest {
         Collections.sort(cuts);
         List<CovarianceAccumulator> shards = new ArrayList<>();
         for (int c = 0; c + 1 < cuts.size(); c++) {
-            CovarianceAccumulator acc = CovarianceAccumulator.create(m);
+            CovarianceAccumulator acc = CovarianceAccumulator.create(m, kind);
             int from = cuts.get(c);
             int to = cuts.get(c + 1);
             // Inside a shard, feed in random-sized batches too.
@@ -56,7 +71,7 @@ class CovarianceAccumulatorTest {
             shards.add(acc);
         }
         Collections.shuffle(shards, random);
-        CovarianceAccumulator total = CovarianceAccumulator.create(m);
+        CovarianceAccumulator total = CovarianceAccumulator.create(m, kind);
         for (CovarianceAccumulator s : shards) {
             total.merge(s);
         }
@@ -118,11 +133,19 @@ class CovarianceAccumulatorTest {
         }
         assertThat(Dense.relativeError(naive, reference)).isGreaterThan(1.0);
 
-        CovarianceAccumulator acc = CovarianceAccumulator.create(m);
-        for (int r = 0; r < n; r += 64) {
-            acc.update(x, r * m, Math.min(64, n - r));
+        for (CoMomentKernel.Kind kind : kinds()) {
+            CovarianceAccumulator acc = CovarianceAccumulator.create(m, kind);
+            for (int r = 0; r < n; r += 64) {
+                acc.update(x, r * m, Math.min(64, n - r));
+            }
+            assertThat(Dense.relativeError(acc.snapshot().covariance(), reference)).as(kind.name()).isLessThan(TOL);
         }
-        assertThat(Dense.relativeError(acc.snapshot().covariance(), reference)).isLessThan(TOL);
+    }
+
+    static java.util.List<CoMomentKernel.Kind> kinds() {
+        return org.alphawatch.core.linalg.LinearAlgebra.nativeAvailable()
+                ? java.util.List.of(CoMomentKernel.Kind.JAVA, CoMomentKernel.Kind.OPENBLAS)
+                : java.util.List.of(CoMomentKernel.Kind.JAVA);
     }
 
     @Test
