@@ -77,6 +77,11 @@ public final class AnalyzeCommand implements Callable<Integer> {
             description = "groups for the jackknife interval on alpha (0 turns it off; default: ${DEFAULT-VALUE})")
     int jackknife = 10;
 
+    @Option(names = "--top-k", paramLabel = "K", defaultValue = "0",
+            description = "compute only the K largest eigenvalues (randomized subspace iteration, OpenBLAS back-end); "
+                    + "for wide layers, K >= 502 covers the default fit window (0: all, the default)")
+    int topK;
+
     @Option(names = "--json", description = "print one JSON object instead of the report")
     boolean json;
 
@@ -105,7 +110,7 @@ public final class AnalyzeCommand implements Callable<Integer> {
         }
         AnalysisOptions options;
         try {
-            options = new AnalysisOptions(window, inputDim, bits, dropout == null ? Double.NaN : dropout, solver);
+            options = new AnalysisOptions(window, inputDim, bits, dropout == null ? Double.NaN : dropout, solver, topK);
         } catch (IllegalArgumentException e) {
             throw new UserInputException(e.getMessage());
         }
@@ -265,8 +270,9 @@ public final class AnalyzeCommand implements Callable<Integer> {
             sb.append(p).append(' ');
         }
         sb.append('\n');
-        sb.append(f("  samples n = %d, units m = %d, n/m = %.1f, eigenvalues K = %d, numerical rank %d%n",
-                s.samples(), s.dims(), fit.samplesPerDim(), s.size(), s.numericalRank()));
+        sb.append(f("  samples n = %d, units m = %d, n/m = %.1f, eigenvalues K = %d, numerical rank %d%s%n",
+                s.samples(), s.dims(), fit.samplesPerDim(), s.fullSize(), s.numericalRank(),
+                s.partial() ? f(" (top %d computed)", s.size()) : ""));
         if (fit.ok()) {
             Jackknife.Interval ci = r.alphaInterval();
             sb.append(f("  alpha = %.4f", fit.alpha()));

@@ -21,6 +21,7 @@ import org.alphawatch.core.spectrum.EigenSolver;
 import org.alphawatch.core.linalg.LinearAlgebra;
 import org.alphawatch.core.spectrum.EjmlEigenSolver;
 import org.alphawatch.core.spectrum.OpenBlasEigenSolver;
+import org.alphawatch.core.spectrum.PartialEigenSolver;
 import org.alphawatch.core.stat.CoMomentKernel;
 import org.alphawatch.core.stat.CovarianceAccumulator;
 import org.alphawatch.pipeline.MonitorConfig;
@@ -63,6 +64,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--min-seconds", paramLabel = "s", defaultValue = "1.0",
             description = "measure each case for at least this long (default: ${DEFAULT-VALUE})")
     double minSeconds;
+
+    @Option(names = "--partial", paramLabel = "K", defaultValue = "502",
+            description = "also time the partial solver for the top K eigenvalues at d > 2K (default ${DEFAULT-VALUE}; 0: off)")
+    int partial;
 
     @Option(names = "--backends", split = ",", paramLabel = "B", defaultValue = "java,openblas",
             description = "back-ends to measure (default: ${DEFAULT-VALUE}; openblas is skipped when it does not load)")
@@ -131,6 +136,28 @@ public final class BenchCommand implements Callable<Integer> {
                 EigenSolver s = kind == CoMomentKernel.Kind.OPENBLAS ? new OpenBlasEigenSolver() : new EjmlEigenSolver();
                 double t = timeEigen(d, s);
                 out.printf(Locale.ROOT, "%6d  %-8s  | %9.4f | %16s %6s%n", d, s.name(), t,
+                        fmt(ref == null ? Double.NaN : ref, "%.4f"), fmt(ref == null ? Double.NaN : t / ref, "%.2f"));
+                out.flush();
+            }
+            if (partial > 0 && d > 2 * partial && kinds.contains(CoMomentKernel.Kind.OPENBLAS)) {
+                PartialEigenSolver ps = PartialEigenSolver.defaults();
+                double t = timeEigen(d, new EigenSolver() {
+                    @Override
+                    public String name() {
+                        return "partial";
+                    }
+
+                    @Override
+                    public boolean eigenvalues(double[] a, int n, double[] values) {
+                        return ps.topEigenvalues(a, n, partial, values);
+                    }
+
+                    @Override
+                    public boolean decompose(double[] a, int n, double[] values, double[] vectors) {
+                        throw new UnsupportedOperationException();
+                    }
+                });
+                out.printf(Locale.ROOT, "%6d  top %-4d  | %9.4f | %16s %6s%n", d, partial, t,
                         fmt(ref == null ? Double.NaN : ref, "%.4f"), fmt(ref == null ? Double.NaN : t / ref, "%.2f"));
                 out.flush();
             }

@@ -59,6 +59,8 @@ public final class ServeCommand implements Callable<Integer> {
     Integer inputDim;
     @Option(names = "--bits", paramLabel = "b", description = "bits per unit for capacity (default 8)")
     Double bits;
+    @Option(names = "--top-k", paramLabel = "K", description = "only the K largest eigenvalues of wider layers (0: all)")
+    Integer topK;
     @Option(names = "--token-file", paramLabel = "FILE", description = "file with the bearer token")
     Path tokenFile;
     @Option(names = "--auth-reads", description = "require the token for reads too")
@@ -92,7 +94,7 @@ public final class ServeCommand implements Callable<Integer> {
                 .set("fit-range", fitRange).set("ci-groups", ciGroups).set("queue-batches", queueBatches)
                 .set("queue-bytes", queueBytes).set("max-body-bytes", maxBodyBytes).set("memory-budget", memoryBudget)
                 .set("max-runs", maxRuns).set("max-layers-per-run", maxLayersPerRun).set("max-dims", maxDims)
-                .set("history-size", historySize).set("input-dim", inputDim).set("bits", bits)
+                .set("history-size", historySize).set("input-dim", inputDim).set("bits", bits).set("top-k", topK)
                 .set("token-file", tokenFile).set("auth-reads", authReads).set("alert-warmup", alertWarmup)
                 .set("alert-cusum-threshold", alertCusumThreshold).set("alert-collapse-fraction", alertCollapseFraction)
                 .set("alert-stale-seconds", alertStaleSeconds).set("alert-surge-per-minute", alertSurgePerMinute)

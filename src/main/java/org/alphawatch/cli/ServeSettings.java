@@ -45,6 +45,7 @@ public final class ServeSettings {
         {"history-size", "1000", "refreshes kept per layer for the history endpoint"},
         {"input-dim", "0", "input manifold dimension d for the smoothness margin alpha - (1 + 2/d) (0: unknown)"},
         {"bits", "8", "bits per unit for the capacity and redundancy bounds"},
+        {"top-k", "0", "compute only the K largest eigenvalues of wider layers (e.g. 502 for d >= 4096; 0: all)"},
         {"token-file", "", "file holding the bearer token for ingest and DELETE (or set ALPHAWATCH_TOKEN)"},
         {"auth-reads", "false", "require the token for queries, events and /metrics too"},
         {"alert-warmup", "8", "snapshots that only build a layer's baseline before alpha and rank alerts"},
@@ -113,7 +114,7 @@ public final class ServeSettings {
                     intValue("ci-groups"), intValue("queue-batches"), bytes("queue-bytes"), bytes("max-body-bytes"),
                     budget.isEmpty() ? Math.max(1L << 20, heap / 2) : bytes("memory-budget"), intValue("max-runs"),
                     intValue("max-layers-per-run"), intValue("max-dims"), intValue("history-size"),
-                    intValue("input-dim"), doubleValue("bits"));
+                    intValue("input-dim"), doubleValue("bits"), intValue("top-k"));
             AlertConfig d = AlertConfig.defaults();
             AlertConfig alerts = new AlertConfig(intValue("alert-warmup"), d.baselineWeight(), d.cusumSlack(),
                     doubleValue("alert-cusum-threshold"), d.minScale(), doubleValue("alert-collapse-fraction"),

@@ -73,7 +73,8 @@ public final class Monitor implements AutoCloseable {
     public Monitor(MonitorConfig config, EigenSolver solver, MonitorObserver observer, Scheduler ingest,
                    Scheduler compute, Scheduler timer) {
         this.config = config;
-        this.options = new AnalysisOptions(config.fitWindow(), config.inputDim(), config.bits(), Double.NaN, solver);
+        this.options = new AnalysisOptions(config.fitWindow(), config.inputDim(), config.bits(), Double.NaN, solver,
+                config.topK());
         this.observer = observer;
         this.compute = compute;
         this.clock = timer;

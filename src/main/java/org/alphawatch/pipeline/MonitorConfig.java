@@ -25,11 +25,12 @@ import org.alphawatch.core.fit.FitWindow;
  * @param historySize     snapshots of alpha and metrics kept per layer
  * @param inputDim        input manifold dimension for the smoothness margin (0: unknown)
  * @param bits            bits per unit for capacity/redundancy
+ * @param topK            compute only the largest topK eigenvalues of wide layers (0: all)
  */
 public record MonitorConfig(WindowMode window, long windowSamples, long refreshSamples, Duration refreshInterval,
                             FitWindow fitWindow, int ciGroups, int queueBatches, long queueBytes, long maxBodyBytes,
                             long memoryBudgetBytes, int maxRuns, int maxLayersPerRun, int maxDims, int historySize,
-                            int inputDim, double bits) {
+                            int inputDim, double bits, int topK) {
     public MonitorConfig {
         require(window != null, "window must be set");
         require(window == WindowMode.CUMULATIVE || windowSamples >= 2, "window-size " + windowSamples + " must be >= 2");
@@ -48,6 +49,7 @@ public record MonitorConfig(WindowMode window, long windowSamples, long refreshS
         require(historySize >= 1, "history-size must be >= 1");
         require(inputDim >= 0, "input-dim " + inputDim + " must be >= 1 (or 0 for unknown)");
         require(bits > 0, "bits " + bits + " must be > 0");
+        require(topK == 0 || topK >= 50, "top-k " + topK + " must be 0 (all) or >= 50");
     }
 
     private static void require(boolean ok, String message) {
@@ -59,7 +61,7 @@ public record MonitorConfig(WindowMode window, long windowSamples, long refreshS
     public static MonitorConfig defaults() {
         long heap = Runtime.getRuntime().maxMemory();
         return new MonitorConfig(WindowMode.TUMBLING, 4096, 0, Duration.ofSeconds(10), null, 4, 256, 256L << 20,
-                64L << 20, Math.max(1L << 20, heap / 2), 64, 256, 8192, 1000, 0, Capacity.DEFAULT_BITS);
+                64L << 20, Math.max(1L << 20, heap / 2), 64, 256, 8192, 1000, 0, Capacity.DEFAULT_BITS, 0);
     }
 
     /** Accumulator shards per layer: the jackknife groups, or one. */
@@ -77,36 +79,41 @@ public record MonitorConfig(WindowMode window, long windowSamples, long refreshS
 
     public MonitorConfig withWindow(WindowMode mode, long samples) {
         return new MonitorConfig(mode, samples, refreshSamples, refreshInterval, fitWindow, ciGroups, queueBatches,
-                queueBytes, maxBodyBytes, memoryBudgetBytes, maxRuns, maxLayersPerRun, maxDims, historySize, inputDim, bits);
+                queueBytes, maxBodyBytes, memoryBudgetBytes, maxRuns, maxLayersPerRun, maxDims, historySize, inputDim, bits, topK);
     }
 
     public MonitorConfig withRefresh(long samples, Duration interval) {
         return new MonitorConfig(window, windowSamples, samples, interval, fitWindow, ciGroups, queueBatches,
-                queueBytes, maxBodyBytes, memoryBudgetBytes, maxRuns, maxLayersPerRun, maxDims, historySize, inputDim, bits);
+                queueBytes, maxBodyBytes, memoryBudgetBytes, maxRuns, maxLayersPerRun, maxDims, historySize, inputDim, bits, topK);
     }
 
     public MonitorConfig withQueue(int batches, long bytes) {
         return new MonitorConfig(window, windowSamples, refreshSamples, refreshInterval, fitWindow, ciGroups, batches,
-                bytes, maxBodyBytes, memoryBudgetBytes, maxRuns, maxLayersPerRun, maxDims, historySize, inputDim, bits);
+                bytes, maxBodyBytes, memoryBudgetBytes, maxRuns, maxLayersPerRun, maxDims, historySize, inputDim, bits, topK);
     }
 
     public MonitorConfig withCiGroups(int groups) {
         return new MonitorConfig(window, windowSamples, refreshSamples, refreshInterval, fitWindow, groups, queueBatches,
-                queueBytes, maxBodyBytes, memoryBudgetBytes, maxRuns, maxLayersPerRun, maxDims, historySize, inputDim, bits);
+                queueBytes, maxBodyBytes, memoryBudgetBytes, maxRuns, maxLayersPerRun, maxDims, historySize, inputDim, bits, topK);
     }
 
     public MonitorConfig withLimits(long maxBody, long memoryBudget, int runs, int layersPerRun, int dims) {
         return new MonitorConfig(window, windowSamples, refreshSamples, refreshInterval, fitWindow, ciGroups, queueBatches,
-                queueBytes, maxBody, memoryBudget, runs, layersPerRun, dims, historySize, inputDim, bits);
+                queueBytes, maxBody, memoryBudget, runs, layersPerRun, dims, historySize, inputDim, bits, topK);
     }
 
     public MonitorConfig withFit(FitWindow fit, int dim, double bitsPerUnit) {
         return new MonitorConfig(window, windowSamples, refreshSamples, refreshInterval, fit, ciGroups, queueBatches,
-                queueBytes, maxBodyBytes, memoryBudgetBytes, maxRuns, maxLayersPerRun, maxDims, historySize, dim, bitsPerUnit);
+                queueBytes, maxBodyBytes, memoryBudgetBytes, maxRuns, maxLayersPerRun, maxDims, historySize, dim, bitsPerUnit, topK);
+    }
+
+    public MonitorConfig withTopK(int k) {
+        return new MonitorConfig(window, windowSamples, refreshSamples, refreshInterval, fitWindow, ciGroups, queueBatches,
+                queueBytes, maxBodyBytes, memoryBudgetBytes, maxRuns, maxLayersPerRun, maxDims, historySize, inputDim, bits, k);
     }
 
     public MonitorConfig withHistorySize(int size) {
         return new MonitorConfig(window, windowSamples, refreshSamples, refreshInterval, fitWindow, ciGroups, queueBatches,
-                queueBytes, maxBodyBytes, memoryBudgetBytes, maxRuns, maxLayersPerRun, maxDims, size, inputDim, bits);
+                queueBytes, maxBodyBytes, memoryBudgetBytes, maxRuns, maxLayersPerRun, maxDims, size, inputDim, bits, topK);
     }
 }

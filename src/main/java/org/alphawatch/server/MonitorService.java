@@ -4,6 +4,7 @@ import java.time.Duration;
 import org.alphawatch.alert.AlertEngine;
 import org.alphawatch.alert.AlertService;
 import org.alphawatch.alert.WebhookSender;
+import org.alphawatch.core.linalg.LinearAlgebra;
 import org.alphawatch.core.spectrum.EigenSolver;
 import org.alphawatch.metrics.MonitorMetrics;
 import org.alphawatch.pipeline.Monitor;
@@ -29,6 +30,8 @@ public final class MonitorService implements AutoCloseable {
 
     private MonitorService(ServerConfig config, EigenSolver solver) {
         int cores = Runtime.getRuntime().availableProcessors();
+        // Parallelism comes from layers (one ingest worker per core), not from inside BLAS calls.
+        LinearAlgebra.setNativeThreads(1);
         ingest = Schedulers.newParallel("alphawatch-ingest", cores, true);
         compute = Schedulers.newParallel("alphawatch-compute", Math.max(1, cores), true);
         timer = Schedulers.newSingle("alphawatch-timer", true);

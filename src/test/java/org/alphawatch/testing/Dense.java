@@ -141,6 +141,47 @@ public final class Dense {
         return a;
     }
 
+    /**
+     * A dense symmetric matrix with the given eigenvalues: diag(values) rotated by a product of
+     * random Householder reflections (O(n^2) each, so large test matrices are cheap).
+     */
+    public static double[] rotatedDiagonal(double[] values, int reflections, Random random) {
+        int n = values.length;
+        double[] c = new double[n * n];
+        for (int i = 0; i < n; i++) {
+            c[i * n + i] = values[i];
+        }
+        double[] v = new double[n];
+        double[] cv = new double[n];
+        for (int h = 0; h < reflections; h++) {
+            double norm = 0;
+            for (int i = 0; i < n; i++) {
+                v[i] = random.nextGaussian();
+                norm += v[i] * v[i];
+            }
+            norm = Math.sqrt(norm);
+            for (int i = 0; i < n; i++) {
+                v[i] /= norm;
+            }
+            double vcv = 0;
+            for (int i = 0; i < n; i++) {
+                double s = 0;
+                for (int j = 0; j < n; j++) {
+                    s += c[i * n + j] * v[j];
+                }
+                cv[i] = s;
+                vcv += v[i] * s;
+            }
+            // H C H with H = I - 2 v v^T, C symmetric: C - 2 v (Cv)^T - 2 (Cv) v^T + 4 (v^T C v) v v^T
+            for (int i = 0; i < n; i++) {
+                for (int j = 0; j < n; j++) {
+                    c[i * n + j] += -2 * v[i] * cv[j] - 2 * cv[i] * v[j] + 4 * vcv * v[i] * v[j];
+                }
+            }
+        }
+        return c;
+    }
+
     public static double[] toDoubles(float[] f) {
         double[] d = new double[f.length];
         for (int i = 0; i < f.length; i++) {

@@ -9,6 +9,7 @@ import org.alphawatch.core.fit.Jackknife;
 import org.alphawatch.core.fit.PowerLawFit;
 import org.alphawatch.core.fit.PowerLawFitter;
 import org.alphawatch.core.spectrum.CrossValidatedSpectrum;
+import org.alphawatch.core.spectrum.PartialEigenSolver;
 import org.alphawatch.core.spectrum.Spectrum;
 import org.alphawatch.core.stat.CovarianceAccumulator;
 import org.alphawatch.core.stat.CovarianceSnapshot;
@@ -24,7 +25,7 @@ public final class SpectrumAnalyzer {
 
     /** Analyzes one covariance without an interval. */
     public static SpectrumReport analyze(CovarianceSnapshot cov, AnalysisOptions options) {
-        Spectrum spectrum = Spectrum.compute(cov, options.solver());
+        Spectrum spectrum = spectrum(cov, options);
         return report(spectrum, PowerLawFitter.fit(spectrum, options.fitWindow()), null, options);
     }
 
@@ -44,7 +45,7 @@ public final class SpectrumAnalyzer {
                 nonEmpty++;
             }
         }
-        Spectrum spectrum = Spectrum.compute(total.snapshot(), options.solver());
+        Spectrum spectrum = spectrum(total.snapshot(), options);
         PowerLawFit fit = PowerLawFitter.fit(spectrum, options.fitWindow());
         Jackknife.Interval interval = null;
         if (nonEmpty >= 2 && fit.ok()) {
@@ -62,13 +63,21 @@ public final class SpectrumAnalyzer {
                         rest.merge(shards.get(j));
                     }
                 }
-                Spectrum s = Spectrum.compute(rest.snapshot(), options.solver());
+                Spectrum s = spectrum(rest.snapshot(), options);
                 PowerLawFit f = PowerLawFitter.fit(s.eigenvalues(), s.numericalRank(), s.samples(), s.dims(), window);
                 loo[g++] = f.ok() ? f.alpha() : Double.NaN;
             }
             interval = Jackknife.interval(fit.alpha(), loo);
         }
         return report(spectrum, fit, interval, options);
+    }
+
+    /** Full spectrum, or the top {@code topK} when asked for and K is larger. */
+    static Spectrum spectrum(CovarianceSnapshot cov, AnalysisOptions options) {
+        if (options.topK() > 0 && PartialEigenSolver.available()) {
+            return Spectrum.top(cov, options.topK(), PartialEigenSolver.defaults(), options.solver());
+        }
+        return Spectrum.compute(cov, options.solver());
     }
 
     static SpectrumReport report(Spectrum spectrum, PowerLawFit fit, Jackknife.Interval interval,

@@ -19,8 +19,44 @@ public record CodeMetrics(double effectiveRank, double participationRatio, doubl
         explainedVarianceAt = explainedVarianceAt.clone();
     }
 
+    /**
+     * Metrics of a spectrum. For a partial spectrum the participation ratio and stable rank stay
+     * exact (trace and sum of squares are known); the effective rank spreads the uncomputed tail's
+     * variance evenly over the remaining eigenvalues, an upper bound.
+     */
     public static CodeMetrics of(Spectrum spectrum) {
-        return of(spectrum.eigenvalues(), DEFAULT_EXPLAINED_AT);
+        if (!spectrum.partial()) {
+            return of(spectrum.eigenvalues(), DEFAULT_EXPLAINED_AT);
+        }
+        double[] top = spectrum.eigenvalues();
+        double sum = spectrum.trace();
+        double[] explained = new double[DEFAULT_EXPLAINED_AT.length];
+        if (sum <= 0) {
+            return new CodeMetrics(0, 0, 0, explained, DEFAULT_EXPLAINED_AT);
+        }
+        double entropy = 0;
+        double topSum = 0;
+        for (double v : top) {
+            double p = v / sum;
+            topSum += v;
+            if (p > 0) {
+                entropy -= p * Math.log(p);
+            }
+        }
+        double tail = Math.max(0, sum - topSum) / sum;
+        int tailCount = spectrum.fullSize() - top.length;
+        if (tail > 0 && tailCount > 0) {
+            entropy -= tail * Math.log(tail / tailCount);
+        }
+        for (int t = 0; t < DEFAULT_EXPLAINED_AT.length; t++) {
+            double s = 0;
+            for (int i = 0; i < Math.min(DEFAULT_EXPLAINED_AT[t], top.length); i++) {
+                s += top[i];
+            }
+            explained[t] = s / sum;
+        }
+        return new CodeMetrics(Math.exp(entropy), sum * sum / spectrum.sumOfSquares(), sum / top[0], explained,
+                DEFAULT_EXPLAINED_AT);
     }
 
     public static CodeMetrics of(double[] eigenvalues, int[] explainedAt) {

@@ -100,12 +100,23 @@ public interface CoMomentKernel {
             if (row.length < dims) {
                 row = new double[dims];
             }
+            if (d != null) {
+                centerRows(d, offset, rows, dims, hi, lo);
+            } else {
+                centerRows(f, offset, rows, dims, hi, lo);
+            }
+            batch.clear();
+            openblas.cblas_dsyrk(ROW_MAJOR, UPPER, TRANS, dims, rows, 1.0, batch, dims, 1.0, m.direct, dims);
+        }
+
+        // Separate loops per element type keep the inner loops simple enough to vectorize.
+        private void centerRows(double[] x, int offset, int rows, int dims, double[] hi, double[] lo) {
             java.util.Arrays.fill(hi, 0, dims, 0);
             java.util.Arrays.fill(lo, 0, dims, 0);
             for (int r = 0; r < rows; r++) {
                 int base = offset + r * dims;
                 for (int j = 0; j < dims; j++) {
-                    hi[j] += d != null ? d[base + j] : f[base + j];
+                    hi[j] += x[base + j];
                 }
             }
             for (int j = 0; j < dims; j++) {
@@ -114,7 +125,7 @@ public interface CoMomentKernel {
             for (int r = 0; r < rows; r++) {
                 int base = offset + r * dims;
                 for (int j = 0; j < dims; j++) {
-                    lo[j] += (d != null ? d[base + j] : f[base + j]) - hi[j];
+                    lo[j] += x[base + j] - hi[j];
                 }
             }
             for (int j = 0; j < dims; j++) {
@@ -124,12 +135,41 @@ public interface CoMomentKernel {
             for (int r = 0; r < rows; r++) {
                 int base = offset + r * dims;
                 for (int j = 0; j < dims; j++) {
-                    row[j] = ((d != null ? d[base + j] : f[base + j]) - hi[j]) - lo[j];
+                    row[j] = (x[base + j] - hi[j]) - lo[j];
                 }
                 batch.put(row, 0, dims);
             }
+        }
+
+        private void centerRows(float[] x, int offset, int rows, int dims, double[] hi, double[] lo) {
+            java.util.Arrays.fill(hi, 0, dims, 0);
+            java.util.Arrays.fill(lo, 0, dims, 0);
+            for (int r = 0; r < rows; r++) {
+                int base = offset + r * dims;
+                for (int j = 0; j < dims; j++) {
+                    hi[j] += x[base + j];
+                }
+            }
+            for (int j = 0; j < dims; j++) {
+                hi[j] /= rows;
+            }
+            for (int r = 0; r < rows; r++) {
+                int base = offset + r * dims;
+                for (int j = 0; j < dims; j++) {
+                    lo[j] += x[base + j] - hi[j];
+                }
+            }
+            for (int j = 0; j < dims; j++) {
+                lo[j] /= rows;
+            }
             batch.clear();
-            openblas.cblas_dsyrk(ROW_MAJOR, UPPER, TRANS, dims, rows, 1.0, batch, dims, 1.0, m.direct, dims);
+            for (int r = 0; r < rows; r++) {
+                int base = offset + r * dims;
+                for (int j = 0; j < dims; j++) {
+                    row[j] = (x[base + j] - hi[j]) - lo[j];
+                }
+                batch.put(row, 0, dims);
+            }
         }
     }
 }
