@@ -91,7 +91,9 @@ public final class AlertService implements MonitorObserver, AutoCloseable {
             if (webhook != null) {
                 webhook.offer(a);
             }
-            stream.tryEmitNext(a);
+            synchronized (stream) { // alerts come from the detector thread, the timer and I/O threads
+                stream.tryEmitNext(a);
+            }
         }
     }
 

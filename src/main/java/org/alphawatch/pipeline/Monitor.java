@@ -231,7 +231,11 @@ public final class Monitor implements AutoCloseable {
 
     private void publish(LayerSnapshot snapshot) {
         observer.snapshot(snapshot);
-        snapshots.tryEmitNext(snapshot);
+        // Refreshes of different layers finish on different compute threads; a sink needs serialized
+        // emission (concurrent tryEmitNext fails with FAIL_NON_SERIALIZED and drops the snapshot).
+        synchronized (snapshots) {
+            snapshots.tryEmitNext(snapshot);
+        }
     }
 
     private void tickAll() {
