@@ -65,6 +65,12 @@ public final class ServeCommand implements Callable<Integer> {
     Path tokenFile;
     @Option(names = "--auth-reads", description = "require the token for reads too")
     Boolean authReads;
+    @Option(names = "--tls-cert", paramLabel = "PEM", description = "certificate chain: serve HTTPS")
+    Path tlsCert;
+    @Option(names = "--tls-key", paramLabel = "PEM", description = "private key (PKCS#8) for --tls-cert")
+    Path tlsKey;
+    @Option(names = "--read-timeout-seconds", paramLabel = "S", description = "default 10")
+    Double readTimeoutSeconds;
     @Option(names = "--alert-warmup", paramLabel = "N", description = "default 8")
     Integer alertWarmup;
     @Option(names = "--alert-cusum-threshold", paramLabel = "H", description = "default 10")
@@ -98,7 +104,8 @@ public final class ServeCommand implements Callable<Integer> {
                 .set("token-file", tokenFile).set("auth-reads", authReads).set("alert-warmup", alertWarmup)
                 .set("alert-cusum-threshold", alertCusumThreshold).set("alert-collapse-fraction", alertCollapseFraction)
                 .set("alert-stale-seconds", alertStaleSeconds).set("alert-surge-per-minute", alertSurgePerMinute)
-                .set("alert-webhook", alertWebhook);
+                .set("alert-webhook", alertWebhook).set("tls-cert", tlsCert).set("tls-key", tlsKey)
+                .set("read-timeout-seconds", readTimeoutSeconds);
         return s.build(System.getenv());
     }
 

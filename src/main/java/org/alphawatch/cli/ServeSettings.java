@@ -48,6 +48,9 @@ public final class ServeSettings {
         {"top-k", "0", "compute only the K largest eigenvalues of wider layers (e.g. 502 for d >= 4096; 0: all)"},
         {"token-file", "", "file holding the bearer token for ingest and DELETE (or set ALPHAWATCH_TOKEN)"},
         {"auth-reads", "false", "require the token for queries, events and /metrics too"},
+        {"tls-cert", "", "PEM certificate chain: serve HTTPS (with tls-key)"},
+        {"tls-key", "", "PEM private key (PKCS#8) for tls-cert"},
+        {"read-timeout-seconds", "10", "longest pause while reading a request; a request must arrive within 10x this"},
         {"alert-warmup", "8", "snapshots that only build a layer's baseline before alpha and rank alerts"},
         {"alert-cusum-threshold", "10", "CUSUM decision interval h (robust standard deviations) for alpha shifts"},
         {"alert-collapse-fraction", "0.5", "effective rank below this fraction of its baseline is a collapse"},
@@ -120,10 +123,17 @@ public final class ServeSettings {
                     doubleValue("alert-cusum-threshold"), d.minScale(), doubleValue("alert-collapse-fraction"),
                     Duration.ofSeconds(longValue("alert-stale-seconds")), intValue("alert-surge-per-minute"));
             return new ServerConfig(values.get("bind"), intValue("port"), token(env), boolValue("auth-reads"), monitor)
-                    .withAlerts(alerts, webhook());
+                    .withAlerts(alerts, webhook())
+                    .withTls(path("tls-cert"), path("tls-key"))
+                    .withReadTimeout(Duration.ofMillis(Math.round(1000 * doubleValue("read-timeout-seconds"))));
         } catch (IllegalArgumentException e) {
             throw new UserInputException(e.getMessage());
         }
+    }
+
+    private Optional<Path> path(String key) {
+        String v = values.get(key);
+        return v.isEmpty() ? Optional.empty() : Optional.of(Path.of(v));
     }
 
     private Optional<URI> webhook() {

@@ -47,8 +47,10 @@ public final class NpyReader implements Closeable {
         }
         this.rows = (int) shape[0];
         this.cols = (int) shape[1];
-        long rowBytes = (long) cols * header.type().size();
-        this.chunk = ByteBuffer.allocate((int) Math.max(rowBytes, Math.min(CHUNK_BYTES, rowBytes * Math.max(1, rows))))
+        // Sized by the data actually present (validated), never by the header's row width alone:
+        // a header may declare 0 rows of 2 billion columns.
+        int item = header.type().size();
+        this.chunk = ByteBuffer.allocate((int) Math.max(item, Math.min(CHUNK_BYTES, header.dataBytes())))
                 .order(header.order());
     }
 

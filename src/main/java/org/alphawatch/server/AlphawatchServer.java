@@ -34,6 +34,7 @@ import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.netty.DisposableServer;
+import reactor.netty.http.Http11SslContextSpec;
 import reactor.netty.http.server.HttpServer;
 import reactor.netty.http.server.HttpServerRequest;
 import reactor.netty.http.server.HttpServerResponse;
@@ -76,8 +77,15 @@ public final class AlphawatchServer implements AutoCloseable {
     }
 
     public AlphawatchServer start() {
-        server = HttpServer.create().host(config.bind()).port(config.port()).route(this::routes).bindNow();
-        LOG.info("alphawatch listening on http://{}:{}", config.bind(), port());
+        HttpServer http = HttpServer.create().host(config.bind()).port(config.port())
+                .readTimeout(config.readTimeout()).requestTimeout(config.readTimeout().multipliedBy(10))
+                .idleTimeout(Duration.ofSeconds(120));
+        if (config.tls()) {
+            var spec = Http11SslContextSpec.forServer(config.tlsCert().get().toFile(), config.tlsKey().get().toFile());
+            http = http.secure(ssl -> ssl.sslContext(spec));
+        }
+        server = http.route(this::routes).bindNow();
+        LOG.info("alphawatch listening on {}", baseUrl());
         return this;
     }
 
@@ -87,7 +95,7 @@ public final class AlphawatchServer implements AutoCloseable {
 
     public String baseUrl() {
         String host = config.bind().contains(":") ? "[" + config.bind() + "]" : config.bind();
-        return "http://" + ("0.0.0.0".equals(host) ? "127.0.0.1" : host) + ":" + port();
+        return (config.tls() ? "https://" : "http://") + ("0.0.0.0".equals(host) ? "127.0.0.1" : host) + ":" + port();
     }
 
     public Monitor monitor() {

@@ -1,6 +1,10 @@
 package org.alphawatch.server;
 
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import org.alphawatch.alert.AlertConfig;
 import org.alphawatch.pipeline.MonitorConfig;
@@ -14,9 +18,14 @@ import org.alphawatch.pipeline.MonitorConfig;
  * @param authReads whether queries, events and /metrics need the token too
  * @param alerts    default thresholds of the spectrum-change detector
  * @param webhook   where alerts are POSTed as JSON, if anywhere
+ * @param tlsCert   PEM certificate chain: serve HTTPS (with tlsKey)
+ * @param tlsKey    PEM private key (PKCS#8)
+ * @param readTimeout longest pause between reads of a request, and a tenth of the longest time to
+ *                  read one (slow or stalled uploads are cut off)
  */
 public record ServerConfig(String bind, int port, Optional<byte[]> token, boolean authReads, MonitorConfig monitor,
-                           AlertConfig alerts, Optional<URI> webhook) {
+                           AlertConfig alerts, Optional<URI> webhook, Optional<Path> tlsCert, Optional<Path> tlsKey,
+                           Duration readTimeout) {
     public static final int DEFAULT_PORT = 9400;
     public static final String DEFAULT_BIND = "127.0.0.1";
 
@@ -30,10 +39,22 @@ public record ServerConfig(String bind, int port, Optional<byte[]> token, boolea
         if (authReads && token.isEmpty()) {
             throw new IllegalArgumentException("auth-reads needs a token (ALPHAWATCH_TOKEN or token-file)");
         }
+        if (tlsCert.isPresent() != tlsKey.isPresent()) {
+            throw new IllegalArgumentException("tls-cert and tls-key go together");
+        }
+        for (Optional<Path> p : List.of(tlsCert, tlsKey)) {
+            if (p.isPresent() && !Files.isReadable(p.get())) {
+                throw new IllegalArgumentException("TLS file " + p.get() + " is not readable");
+            }
+        }
+        if (readTimeout == null || readTimeout.isNegative() || readTimeout.isZero()) {
+            throw new IllegalArgumentException("read-timeout-seconds must be > 0");
+        }
     }
 
     public ServerConfig(String bind, int port, Optional<byte[]> token, boolean authReads, MonitorConfig monitor) {
-        this(bind, port, token, authReads, monitor, AlertConfig.defaults(), Optional.empty());
+        this(bind, port, token, authReads, monitor, AlertConfig.defaults(), Optional.empty(), Optional.empty(),
+                Optional.empty(), Duration.ofSeconds(10));
     }
 
     public static ServerConfig local(int port, MonitorConfig monitor) {
@@ -41,6 +62,18 @@ public record ServerConfig(String bind, int port, Optional<byte[]> token, boolea
     }
 
     public ServerConfig withAlerts(AlertConfig config, Optional<URI> hook) {
-        return new ServerConfig(bind, port, token, authReads, monitor, config, hook);
+        return new ServerConfig(bind, port, token, authReads, monitor, config, hook, tlsCert, tlsKey, readTimeout);
+    }
+
+    public ServerConfig withTls(Optional<Path> cert, Optional<Path> key) {
+        return new ServerConfig(bind, port, token, authReads, monitor, alerts, webhook, cert, key, readTimeout);
+    }
+
+    public ServerConfig withReadTimeout(Duration timeout) {
+        return new ServerConfig(bind, port, token, authReads, monitor, alerts, webhook, tlsCert, tlsKey, timeout);
+    }
+
+    public boolean tls() {
+        return tlsCert.isPresent();
     }
 }
