@@ -62,7 +62,7 @@ public final class LoadtestCommand implements Callable<Integer> {
     }
 
     private record ProducerResult(long accepted, long acceptedRows, long acceptedBytes, long throttled, long failed,
-                                  long[] latencies, int latencyCount) {}
+                                  long[] latencies, int latencyCount, Map<String, Long> failures) {}
 
     @Override
     public Integer call() throws Exception {
@@ -116,8 +116,10 @@ public final class LoadtestCommand implements Callable<Integer> {
         long throttled = 0;
         long failed = 0;
         long[] all = new long[0];
+        Map<String, Long> failures = new java.util.TreeMap<>();
         for (Future<ProducerResult> f : futures) {
             ProducerResult r = f.get();
+            r.failures().forEach((k, v) -> failures.merge(k, v, Long::sum));
             accepted += r.accepted();
             acceptedRows += r.acceptedRows();
             bytes += r.acceptedBytes();
@@ -137,8 +139,8 @@ public final class LoadtestCommand implements Callable<Integer> {
         double drained = (System.nanoTime() - start) / 1e9;
         Arrays.sort(all);
         out.printf(Locale.ROOT, "sent for %.1f s: %d batches accepted (%.1f batches/s, %.1f MB/s, %.0f samples/s), "
-                        + "%d answered 429, %d failed%n", elapsed, accepted, accepted / elapsed, bytes / elapsed / 1e6,
-                acceptedRows / elapsed, throttled, failed);
+                        + "%d answered 429, %d failed%s%n", elapsed, accepted, accepted / elapsed, bytes / elapsed / 1e6,
+                acceptedRows / elapsed, throttled, failed, failures.isEmpty() ? "" : " " + failures);
         out.printf(Locale.ROOT, "ingest latency (request to 202): p50 %.1f ms, p99 %.1f ms, max %.1f ms%n",
                 percentile(all, 0.50), percentile(all, 0.99), all.length == 0 ? 0 : all[all.length - 1] / 1e6);
         Map<String, Double> after = scrape(base, token);
@@ -174,6 +176,7 @@ public final class LoadtestCommand implements Callable<Integer> {
         long throttled = 0;
         long failed = 0;
         long step = 0;
+        Map<String, Long> failures = new java.util.TreeMap<>();
         while (System.nanoTime() < deadline) {
             HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(base + "/v1/runs/" + run + "/layers/" + layer
                     + "/batches?step=" + step)).timeout(Duration.ofSeconds(30))
@@ -196,12 +199,14 @@ public final class LoadtestCommand implements Callable<Integer> {
                     Thread.sleep(1000L * Long.parseLong(r.headers().firstValue("Retry-After").orElse("1")));
                 } else {
                     failed++;
+                    failures.merge("HTTP " + r.statusCode(), 1L, Long::sum);
                 }
             } catch (java.io.IOException e) {
                 failed++;
+                failures.merge(e.getClass().getSimpleName(), 1L, Long::sum);
             }
         }
-        return new ProducerResult(accepted, accepted * rows, accepted * body.length, throttled, failed, lat, n);
+        return new ProducerResult(accepted, accepted * rows, accepted * body.length, throttled, failed, lat, n, failures);
     }
 
     private static double percentile(long[] sorted, double q) {
