@@ -65,6 +65,12 @@ public final class ServeCommand implements Callable<Integer> {
     Path tokenFile;
     @Option(names = "--auth-reads", description = "require the token for reads too")
     Boolean authReads;
+    @Option(names = "--durability", paramLabel = "MODE", description = "none (default), checkpoint or wal")
+    String durability;
+    @Option(names = "--state-dir", paramLabel = "DIR", description = "checkpoints and write-ahead log (default alphawatch-state)")
+    Path stateDir;
+    @Option(names = "--checkpoint-seconds", paramLabel = "S", description = "default 60")
+    Double checkpointSeconds;
     @Option(names = "--tls-cert", paramLabel = "PEM", description = "certificate chain: serve HTTPS")
     Path tlsCert;
     @Option(names = "--tls-key", paramLabel = "PEM", description = "private key (PKCS#8) for --tls-cert")
@@ -105,7 +111,8 @@ public final class ServeCommand implements Callable<Integer> {
                 .set("alert-cusum-threshold", alertCusumThreshold).set("alert-collapse-fraction", alertCollapseFraction)
                 .set("alert-stale-seconds", alertStaleSeconds).set("alert-surge-per-minute", alertSurgePerMinute)
                 .set("alert-webhook", alertWebhook).set("tls-cert", tlsCert).set("tls-key", tlsKey)
-                .set("read-timeout-seconds", readTimeoutSeconds);
+                .set("read-timeout-seconds", readTimeoutSeconds).set("durability", durability).set("state-dir", stateDir)
+                .set("checkpoint-seconds", checkpointSeconds);
         return s.build(System.getenv());
     }
 
@@ -124,9 +131,11 @@ public final class ServeCommand implements Callable<Integer> {
             stop.countDown();
         }, "alphawatch-shutdown"));
         var out = spec.commandLine().getOut();
-        out.printf("alphawatch serving on %s (window %s/%d, token %s)%n", service.server().baseUrl(),
+        out.printf("alphawatch serving on %s (window %s/%d, token %s, durability %s)%n", service.server().baseUrl(),
                 cfg.monitor().window().label(), cfg.monitor().windowSamples(),
-                cfg.token().isPresent() ? "required for writes" + (cfg.authReads() ? " and reads" : "") : "off");
+                cfg.token().isPresent() ? "required for writes" + (cfg.authReads() ? " and reads" : "") : "off",
+                cfg.durability().mode().name().toLowerCase() + (cfg.durability().mode() == org.alphawatch.durability
+                        .Durability.Mode.NONE ? "" : " in " + cfg.durability().dir()));
         out.printf("  POST %s/v1/runs/RUN/layers/LAYER/batches?step=N  (body: 2-D .npy)%n", service.server().baseUrl());
         out.printf("  GET  %s/metrics, /v1/runs, /v1/events%n", service.server().baseUrl());
         out.flush();

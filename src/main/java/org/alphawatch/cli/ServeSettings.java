@@ -15,6 +15,8 @@ import java.util.Optional;
 import java.util.Properties;
 import org.alphawatch.alert.AlertConfig;
 import org.alphawatch.core.fit.FitWindow;
+import org.alphawatch.durability.Durability;
+import org.alphawatch.durability.DurabilitySettings;
 import org.alphawatch.pipeline.MonitorConfig;
 import org.alphawatch.pipeline.WindowMode;
 import org.alphawatch.server.ServerConfig;
@@ -48,6 +50,9 @@ public final class ServeSettings {
         {"top-k", "0", "compute only the K largest eigenvalues of wider layers (e.g. 502 for d >= 4096; 0: all)"},
         {"token-file", "", "file holding the bearer token for ingest and DELETE (or set ALPHAWATCH_TOKEN)"},
         {"auth-reads", "false", "require the token for queries, events and /metrics too"},
+        {"durability", "none", "none | checkpoint | wal (docs/durability.md)"},
+        {"state-dir", "alphawatch-state", "directory for checkpoints and the write-ahead log"},
+        {"checkpoint-seconds", "60", "interval between checkpoints (the most a crash loses with durability = checkpoint)"},
         {"tls-cert", "", "PEM certificate chain: serve HTTPS (with tls-key)"},
         {"tls-key", "", "PEM private key (PKCS#8) for tls-cert"},
         {"read-timeout-seconds", "10", "longest pause while reading a request; a request must arrive within 10x this"},
@@ -125,6 +130,8 @@ public final class ServeSettings {
             return new ServerConfig(values.get("bind"), intValue("port"), token(env), boolValue("auth-reads"), monitor)
                     .withAlerts(alerts, webhook())
                     .withTls(path("tls-cert"), path("tls-key"))
+                    .withDurability(new DurabilitySettings(Durability.Mode.parse(values.get("durability")),
+                            Path.of(raw("state-dir")), Duration.ofMillis(Math.round(1000 * doubleValue("checkpoint-seconds")))))
                     .withReadTimeout(Duration.ofMillis(Math.round(1000 * doubleValue("read-timeout-seconds"))));
         } catch (IllegalArgumentException e) {
             throw new UserInputException(e.getMessage());

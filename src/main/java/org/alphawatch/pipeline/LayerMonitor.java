@@ -71,6 +71,7 @@ final class LayerMonitor {
     private final ArrayDeque<HistoryPoint> history = new ArrayDeque<>();
     private volatile boolean closed;
     private volatile long lastAppliedMillis = -1;
+    private volatile long lastAppliedSeq;
     private final java.util.function.LongSupplier clock;
     private final AtomicBoolean tickQueued = new AtomicBoolean();
 
@@ -101,6 +102,111 @@ final class LayerMonitor {
 
     int dims() {
         return dims;
+    }
+
+    long lastAppliedSeq() {
+        return lastAppliedSeq;
+    }
+
+    private static final int STATE_VERSION = 1;
+
+    /**
+     * The layer's durable state (writer thread): counters, accumulators, the repeat
+     * cross-covariance and the history. Probe sweeps and a half-received repeat pair are not kept:
+     * the next probes and repeats rebuild them.
+     */
+    byte[] serialize() {
+        try {
+            java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+            java.io.DataOutputStream out = new java.io.DataOutputStream(bytes);
+            out.writeInt(STATE_VERSION);
+            out.writeUTF(key.run());
+            out.writeUTF(key.layer());
+            out.writeInt(dims);
+            out.writeLong(lastAppliedSeq);
+            out.writeLong(windowSamples);
+            out.writeLong(totalSamples);
+            out.writeLong(stepMin);
+            out.writeLong(stepMax);
+            out.writeLong(samplesSinceRefresh);
+            out.writeInt(nextShard);
+            out.writeInt(shards.length);
+            for (CovarianceAccumulator s : shards) {
+                byte[] b = s.toByteArray();
+                out.writeInt(b.length);
+                out.write(b);
+            }
+            byte[] c = cross == null ? new byte[0] : cross.toByteArray();
+            out.writeInt(c.length);
+            out.write(c);
+            List<HistoryPoint> h = history();
+            out.writeInt(h.size());
+            for (HistoryPoint p : h) {
+                out.writeLong(p.step());
+                out.writeLong(p.timeMillis());
+                for (double v : new double[] {p.alpha(), p.alphaLo(), p.alphaHi(), p.r2(), p.effectiveRank(),
+                    p.participationRatio(), p.stableRank(), p.energySlope(), p.cvAlpha()}) {
+                    out.writeDouble(v);
+                }
+                out.writeLong(p.windowSamples());
+            }
+            out.flush();
+            return bytes.toByteArray();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** Rebuilds a layer from {@link #serialize} bytes; every accumulator is validated by its own format. */
+    static LayerMonitor restore(byte[] state, MonitorConfig config, AnalysisOptions options, Scheduler compute,
+                                MonitorObserver observer, Consumer<LayerSnapshot> publisher,
+                                java.util.function.LongSupplier clock) throws java.io.IOException {
+        java.io.DataInputStream in = new java.io.DataInputStream(new java.io.ByteArrayInputStream(state));
+        int version = in.readInt();
+        if (version != STATE_VERSION) {
+            throw new java.io.IOException("layer state version " + version + " is not " + STATE_VERSION);
+        }
+        LayerKey key = new LayerKey(in.readUTF(), in.readUTF());
+        int dims = in.readInt();
+        LayerMonitor m = new LayerMonitor(key, dims, config, options, compute, observer, publisher, clock);
+        m.lastAppliedSeq = in.readLong();
+        m.windowSamples = in.readLong();
+        m.totalSamples = in.readLong();
+        m.stepMin = in.readLong();
+        m.stepMax = in.readLong();
+        m.samplesSinceRefresh = in.readLong();
+        m.nextShard = in.readInt();
+        int shards = in.readInt();
+        if (shards != m.shards.length) {
+            throw new java.io.IOException(key + ": checkpoint has " + shards + " accumulator shards, the configuration "
+                    + m.shards.length + " (ci-groups changed?)");
+        }
+        for (int i = 0; i < shards; i++) {
+            byte[] b = new byte[in.readInt()];
+            in.readFully(b);
+            m.shards[i].reset();
+            m.shards[i].merge(CovarianceAccumulator.fromByteArray(b));
+        }
+        byte[] c = new byte[in.readInt()];
+        in.readFully(c);
+        if (c.length > 0) {
+            m.cross = CrossCovarianceAccumulator.fromByteArray(c);
+        }
+        int n = in.readInt();
+        for (int i = 0; i < n; i++) {
+            long step = in.readLong();
+            long time = in.readLong();
+            double[] v = new double[9];
+            for (int j = 0; j < v.length; j++) {
+                v[j] = in.readDouble();
+            }
+            long window = in.readLong();
+            m.history.addLast(new HistoryPoint(step, time, v[0], v[1], v[2], v[3], v[4], v[5], v[6], window, v[7], v[8]));
+        }
+        m.nextShard %= m.shards.length;
+        // A restored layer has no snapshot yet: make the next tick refresh it.
+        m.samplesSinceRefresh = Math.max(m.samplesSinceRefresh, m.windowSamples);
+        return m;
     }
 
     /** Time (monitor clock) of the last applied batch, -1 before the first. */
@@ -136,11 +242,12 @@ final class LayerMonitor {
         return closed;
     }
 
-    /** Applies a validated batch. Writer thread only. */
-    void apply(ActivationBatch batch) {
+    /** Applies a validated batch with its admission sequence number. Writer thread only. */
+    void apply(ActivationBatch batch, long seq) {
         if (closed) {
             return;
         }
+        lastAppliedSeq = Math.max(lastAppliedSeq, seq);
         lastAppliedMillis = clock.getAsLong();
         if (batch.kind() == BatchKind.PROBE) {
             applyProbe(batch);

@@ -35,11 +35,16 @@ public final class Monitor implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Monitor.class);
 
     /** Events on the pipeline's one stream; grouped by the target monitor's identity. */
-    private sealed interface LayerEvent permits Apply, Tick, Remove {
+    private sealed interface LayerEvent permits Apply, Tick, Remove, Capture {
         LayerMonitor target();
     }
 
-    private record Apply(LayerMonitor target, ActivationBatch batch, long admittedNanos) implements LayerEvent {}
+    private record Apply(LayerMonitor target, ActivationBatch batch, long admittedNanos, long seq)
+            implements LayerEvent {}
+
+    /** Serializes the layer's state on its writer thread (checkpoints). */
+    private record Capture(LayerMonitor target, java.util.concurrent.CompletableFuture<byte[]> result)
+            implements LayerEvent {}
 
     private record Tick(LayerMonitor target) implements LayerEvent {}
 
@@ -62,6 +67,10 @@ public final class Monitor implements AutoCloseable {
     private final Scheduler clock;
     private int queuedBatches;
     private long queuedBytes;
+    private long lastSeq;
+    private BatchLog log;
+    /** Sequence numbers admitted but not yet applied (checkpoints wait for those below a mark). */
+    private final java.util.concurrent.ConcurrentSkipListSet<Long> inFlight = new java.util.concurrent.ConcurrentSkipListSet<>();
     private long memoryCharged;
     private volatile boolean closed;
 
@@ -98,11 +107,13 @@ public final class Monitor implements AutoCloseable {
             if (event instanceof Apply apply) {
                 long start = System.nanoTime();
                 observer.timed(MonitorObserver.Stage.QUEUE_WAIT, start - apply.admittedNanos());
-                target.apply(apply.batch());
+                target.apply(apply.batch(), apply.seq());
                 observer.timed(MonitorObserver.Stage.APPLY, System.nanoTime() - start);
                 observer.batchApplied(target.key(), apply.batch().rows(), apply.batch().bytes());
             } else if (event instanceof Tick) {
                 target.tick();
+            } else if (event instanceof Capture capture) {
+                capture.result().complete(target.serialize());
             } else {
                 target.close();
             }
@@ -110,7 +121,10 @@ public final class Monitor implements AutoCloseable {
             LOG.error("{}: event {} failed: {}", target.key(), event.getClass().getSimpleName(), e.toString(), e);
         } finally {
             if (event instanceof Apply apply) {
+                inFlight.remove(apply.seq());
                 release(apply.batch());
+            } else if (event instanceof Capture capture && !capture.result().isDone()) {
+                capture.result().completeExceptionally(new IllegalStateException("capture of " + target.key() + " failed"));
             }
         }
     }
@@ -185,13 +199,177 @@ public final class Monitor implements AutoCloseable {
         }
         queuedBatches++;
         queuedBytes += batch.bytes();
-        Sinks.EmitResult r = input.tryEmitNext(new Apply(target, batch, System.nanoTime()));
+        long seq = ++lastSeq;
+        inFlight.add(seq);
+        if (log == null) {
+            return emit(target, batch, seq) ? Admission.accepted()
+                    : reject(RejectReason.SHUTTING_DOWN, "pipeline refused the batch");
+        }
+        // Write-ahead: the batch is applied (and acknowledged) only once its record is durable. The log
+        // completes in sequence order, so each layer still sees its batches in order.
+        final LayerMonitor layer = target;
+        java.util.concurrent.CompletableFuture<Void> durable = log.appendBatch(seq, batch).whenComplete((ok, err) -> {
+            admission.lock();
+            try {
+                if (err != null || !emit(layer, batch, seq)) {
+                    inFlight.remove(seq);
+                    queuedBatches--;
+                    queuedBytes -= batch.bytes();
+                    roomOrIdle.signalAll();
+                }
+            } finally {
+                admission.unlock();
+            }
+        });
+        return Admission.accepted(durable);
+    }
+
+    /** Emits under the admission lock; false when the pipeline refused (shutting down). */
+    private boolean emit(LayerMonitor target, ActivationBatch batch, long seq) {
+        Sinks.EmitResult r = input.tryEmitNext(new Apply(target, batch, System.nanoTime(), seq));
         if (r.isFailure()) {
+            inFlight.remove(seq);
             queuedBatches--;
             queuedBytes -= batch.bytes();
-            return reject(RejectReason.SHUTTING_DOWN, "pipeline refused the batch: " + r);
+            return false;
         }
-        return Admission.accepted();
+        return true;
+    }
+
+    /** Makes admitted batches durable through {@code log} before they are applied (call before any ingest). */
+    public void attachLog(BatchLog batchLog) {
+        admission.lock();
+        try {
+            this.log = batchLog;
+        } finally {
+            admission.unlock();
+        }
+    }
+
+    /** The last sequence number handed out. */
+    public long lastSeq() {
+        admission.lock();
+        try {
+            return lastSeq;
+        } finally {
+            admission.unlock();
+        }
+    }
+
+    /** Runs {@code action} with the sequence counter stable (no admission in between); returns the next seq. */
+    public long atomically(java.util.function.LongConsumer action) {
+        admission.lock();
+        try {
+            action.accept(lastSeq + 1);
+            return lastSeq + 1;
+        } finally {
+            admission.unlock();
+        }
+    }
+
+    /** Waits until every batch with a sequence number below {@code mark} has been applied. */
+    public boolean awaitAppliedBelow(long mark, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (inFlight.isEmpty() || inFlight.first() >= mark) {
+                return true;
+            }
+            TimeUnit.MILLISECONDS.sleep(2);
+        }
+        return false;
+    }
+
+    /** Serialized state of every layer, each captured on its own writer thread (for checkpoints). */
+    public List<byte[]> captureLayers(Duration timeout) throws Exception {
+        List<java.util.concurrent.CompletableFuture<byte[]>> futures = new ArrayList<>();
+        admission.lock();
+        try {
+            for (LayerMonitor m : layers.values()) {
+                java.util.concurrent.CompletableFuture<byte[]> f = new java.util.concurrent.CompletableFuture<>();
+                if (input.tryEmitNext(new Capture(m, f)).isFailure()) {
+                    throw new IllegalStateException("pipeline refused a capture");
+                }
+                futures.add(f);
+            }
+        } finally {
+            admission.unlock();
+        }
+        List<byte[]> out = new ArrayList<>();
+        for (var f : futures) {
+            out.add(f.get(timeout.toMillis(), TimeUnit.MILLISECONDS));
+        }
+        return out;
+    }
+
+    /**
+     * Re-creates layers from {@link #captureLayers} bytes (recovery, before any ingest). All are
+     * parsed and validated first; nothing is registered unless every one is usable.
+     */
+    public void restoreLayers(List<byte[]> states) throws java.io.IOException {
+        List<LayerMonitor> restored = new ArrayList<>();
+        for (byte[] state : states) {
+            restored.add(LayerMonitor.restore(state, config, options, compute, observer, this::publish,
+                    () -> clock.now(TimeUnit.MILLISECONDS)));
+        }
+        admission.lock();
+        try {
+            for (LayerMonitor m : restored) {
+                layers.put(m.key(), m);
+                long cost = config.layerCostBytes(m.dims());
+                memoryCharged += cost;
+                observer.layerCreated(m.key(), m.dims(), cost);
+                lastSeq = Math.max(lastSeq, m.lastAppliedSeq());
+            }
+        } finally {
+            admission.unlock();
+        }
+    }
+
+    /**
+     * Re-applies a logged batch during recovery: skipped when the layer's restored state already
+     * contains it; waits for room instead of refusing.
+     */
+    public void replay(long seq, ActivationBatch batch) throws InterruptedException {
+        admission.lock();
+        try {
+            lastSeq = Math.max(lastSeq, seq);
+            LayerMonitor target = layers.get(batch.key());
+            if (target != null && seq <= target.lastAppliedSeq()) {
+                return;
+            }
+            while (queuedBatches >= config.queueBatches()) {
+                roomOrIdle.await();
+            }
+            if (target == null) {
+                target = new LayerMonitor(batch.key(), batch.dims(), config, options, compute, observer, this::publish,
+                        () -> clock.now(TimeUnit.MILLISECONDS));
+                layers.put(batch.key(), target);
+                long cost = config.layerCostBytes(batch.dims());
+                memoryCharged += cost;
+                observer.layerCreated(batch.key(), batch.dims(), cost);
+            } else if (target.dims() != batch.dims()) {
+                LOG.error("recovery: logged batch {} for {} has {} units, the layer {}; skipped", seq, batch.key(),
+                        batch.dims(), target.dims());
+                return;
+            }
+            queuedBatches++;
+            queuedBytes += batch.bytes();
+            inFlight.add(seq);
+            emit(target, batch, seq);
+        } finally {
+            admission.unlock();
+        }
+    }
+
+    /** A logged run deletion during recovery. */
+    public void replayDelete(long seq, String run) {
+        admission.lock();
+        try {
+            lastSeq = Math.max(lastSeq, seq);
+        } finally {
+            admission.unlock();
+        }
+        deleteRunNow(run);
     }
 
     private Admission checkNewLayer(LayerKey key, int dims) {
@@ -300,8 +478,28 @@ public final class Monitor implements AutoCloseable {
         return out;
     }
 
-    /** Removes a run and its layers; false when there was no such run. */
+    /** Removes a run and its layers (logged first when there is a write-ahead log); false when there was no such run. */
     public boolean deleteRun(String run) {
+        java.util.concurrent.CompletableFuture<Void> durable = null;
+        admission.lock();
+        try {
+            if (layers.keySet().stream().noneMatch(k -> k.run().equals(run))) {
+                return false;
+            }
+            long seq = ++lastSeq;
+            if (log != null) {
+                durable = log.appendDelete(seq, run);
+            }
+        } finally {
+            admission.unlock();
+        }
+        if (durable != null) {
+            durable.join();
+        }
+        return deleteRunNow(run);
+    }
+
+    private boolean deleteRunNow(String run) {
         admission.lock();
         try {
             boolean any = false;

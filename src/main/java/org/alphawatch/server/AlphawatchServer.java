@@ -213,7 +213,10 @@ public final class AlphawatchServer implements AutoCloseable {
         ok.put("rows", batch.rows());
         ok.put(JsonFields.DIMS, batch.dims());
         ok.put("queued_batches", monitor.queuedBatches());
-        return send(res, 202, ok);
+        // With a write-ahead log the 202 waits until the batch is on disk.
+        return Mono.fromFuture(a.durable()).then(Mono.defer(() -> Mono.from(send(res, 202, ok))))
+                .onErrorResume(e -> Mono.from(error(res, 503, "not_durable",
+                        "the batch could not be written to the write-ahead log: " + e.getMessage())));
     }
 
     private static long parseStep(Map<String, List<String>> q) {

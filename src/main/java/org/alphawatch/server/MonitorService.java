@@ -5,6 +5,8 @@ import org.alphawatch.alert.AlertEngine;
 import org.alphawatch.alert.AlertService;
 import org.alphawatch.alert.WebhookSender;
 import org.alphawatch.core.linalg.LinearAlgebra;
+import org.alphawatch.durability.Durability;
+import org.alphawatch.durability.DurabilitySettings;
 import org.alphawatch.core.spectrum.EigenSolver;
 import org.alphawatch.metrics.MonitorMetrics;
 import org.alphawatch.pipeline.Monitor;
@@ -27,6 +29,8 @@ public final class MonitorService implements AutoCloseable {
     private final MonitorMetrics metrics;
     private final AlertService alerts;
     private final AlphawatchServer server;
+    private final Durability durability;
+    private Durability.Recovery recovery;
 
     private MonitorService(ServerConfig config, EigenSolver solver) {
         int cores = Runtime.getRuntime().availableProcessors();
@@ -44,15 +48,32 @@ public final class MonitorService implements AutoCloseable {
         server = new AlphawatchServer(config, monitor, metrics, solver.name()).withRoute(new AlertRoutes(alerts))
                 .withRoute(new PageRoutes());
         server.addEventSource(alerts.alerts().map(a -> server.sseEvent("alert", org.alphawatch.alert.AlertJson.toMap(a))));
+        DurabilitySettings d = config.durability();
+        durability = new Durability(d.mode(), d.dir(), d.interval(), monitor);
     }
 
     public static MonitorService create(ServerConfig config, EigenSolver solver) {
         return new MonitorService(config, solver);
     }
 
+    /** Recovers durable state (if configured), then starts checkpoints and the HTTP server. */
     public MonitorService start() {
+        try {
+            recovery = durability.recover();
+        } catch (Exception e) {
+            throw new IllegalStateException("recovery from " + durability.mode() + " state failed: " + e, e);
+        }
+        durability.start();
         server.start();
         return this;
+    }
+
+    public Durability durability() {
+        return durability;
+    }
+
+    public Durability.Recovery recovery() {
+        return recovery;
     }
 
     public Monitor monitor() {
@@ -79,6 +100,7 @@ public final class MonitorService implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        durability.close();
         alerts.close();
         monitor.close();
         ingest.dispose();

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import org.alphawatch.alert.AlertConfig;
+import org.alphawatch.durability.DurabilitySettings;
 import org.alphawatch.pipeline.MonitorConfig;
 
 /**
@@ -22,10 +23,11 @@ import org.alphawatch.pipeline.MonitorConfig;
  * @param tlsKey    PEM private key (PKCS#8)
  * @param readTimeout longest pause between reads of a request, and a tenth of the longest time to
  *                  read one (slow or stalled uploads are cut off)
+ * @param durability checkpoints and write-ahead log
  */
 public record ServerConfig(String bind, int port, Optional<byte[]> token, boolean authReads, MonitorConfig monitor,
                            AlertConfig alerts, Optional<URI> webhook, Optional<Path> tlsCert, Optional<Path> tlsKey,
-                           Duration readTimeout) {
+                           Duration readTimeout, DurabilitySettings durability) {
     public static final int DEFAULT_PORT = 9400;
     public static final String DEFAULT_BIND = "127.0.0.1";
 
@@ -54,7 +56,7 @@ public record ServerConfig(String bind, int port, Optional<byte[]> token, boolea
 
     public ServerConfig(String bind, int port, Optional<byte[]> token, boolean authReads, MonitorConfig monitor) {
         this(bind, port, token, authReads, monitor, AlertConfig.defaults(), Optional.empty(), Optional.empty(),
-                Optional.empty(), Duration.ofSeconds(10));
+                Optional.empty(), Duration.ofSeconds(10), DurabilitySettings.none());
     }
 
     public static ServerConfig local(int port, MonitorConfig monitor) {
@@ -62,15 +64,22 @@ public record ServerConfig(String bind, int port, Optional<byte[]> token, boolea
     }
 
     public ServerConfig withAlerts(AlertConfig config, Optional<URI> hook) {
-        return new ServerConfig(bind, port, token, authReads, monitor, config, hook, tlsCert, tlsKey, readTimeout);
+        return new ServerConfig(bind, port, token, authReads, monitor, config, hook, tlsCert, tlsKey, readTimeout,
+                durability);
     }
 
     public ServerConfig withTls(Optional<Path> cert, Optional<Path> key) {
-        return new ServerConfig(bind, port, token, authReads, monitor, alerts, webhook, cert, key, readTimeout);
+        return new ServerConfig(bind, port, token, authReads, monitor, alerts, webhook, cert, key, readTimeout,
+                durability);
     }
 
     public ServerConfig withReadTimeout(Duration timeout) {
-        return new ServerConfig(bind, port, token, authReads, monitor, alerts, webhook, tlsCert, tlsKey, timeout);
+        return new ServerConfig(bind, port, token, authReads, monitor, alerts, webhook, tlsCert, tlsKey, timeout,
+                durability);
+    }
+
+    public ServerConfig withDurability(DurabilitySettings d) {
+        return new ServerConfig(bind, port, token, authReads, monitor, alerts, webhook, tlsCert, tlsKey, readTimeout, d);
     }
 
     public boolean tls() {
