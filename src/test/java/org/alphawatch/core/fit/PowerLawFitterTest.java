@@ -66,6 +66,7 @@ class PowerLawFitterTest {
             acc.update(batch, 1000);
         }
         PowerLawFit fit = PowerLawFitter.fit(Spectrum.compute(acc.snapshot(), new EjmlEigenSolver()), null);
+        System.out.printf("population alpha %.1f: sample alpha %.5f (m = 512, n = 50,000)%n", a, fit.alpha());
         assertThat(fit.alpha()).isCloseTo(a, within(0.01));
         assertThat(fit.has(FitFlag.UNDERSAMPLED)).isFalse();
     }
