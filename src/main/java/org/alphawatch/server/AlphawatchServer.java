@@ -361,14 +361,18 @@ public final class AlphawatchServer implements AutoCloseable {
         return monitor.hasLayer(key) ? Optional.of(key) : Optional.empty();
     }
 
+    private Publisher<Void> noSuchLayer(HttpServerRequest req, HttpServerResponse res) {
+        return error(res, 404, "not_found", "no layer '" + abbreviate(req.param("layer")) + "' in run '"
+                + abbreviate(req.param("run")) + "'");
+    }
+
     private Publisher<Void> spectrum(HttpServerRequest req, HttpServerResponse res) {
         if (!authorized(req, false)) {
             return reject(res, RejectReason.UNAUTHORIZED, "missing or wrong bearer token");
         }
         Optional<LayerKey> key = layerKey(req);
         if (key.isEmpty()) {
-            return error(res, 404, "not_found", "no layer '" + abbreviate(req.param("layer")) + "' in run '"
-                    + abbreviate(req.param("run")) + "'");
+            return noSuchLayer(req, res);
         }
         Optional<LayerSnapshot> snap = monitor.snapshot(key.get());
         if (snap.isEmpty()) {
@@ -384,8 +388,7 @@ public final class AlphawatchServer implements AutoCloseable {
         }
         Optional<LayerKey> key = layerKey(req);
         if (key.isEmpty()) {
-            return error(res, 404, "not_found", "no layer '" + abbreviate(req.param("layer")) + "' in run '"
-                    + abbreviate(req.param("run")) + "'");
+            return noSuchLayer(req, res);
         }
         List<Object> points = new ArrayList<>();
         monitor.history(key.get()).orElse(List.of()).forEach(h -> points.add(SnapshotJson.historyPoint(h)));
