@@ -388,12 +388,14 @@ final class LayerMonitor {
 
     /** Time-based refresh. Writer thread only. */
     void tick() {
-        tickQueued.set(false);
-        if (closed) {
-            return;
-        }
-        if ((samplesSinceRefresh > 0 || projectionChanged) && windowSamples >= 2) {
-            requestRefresh();
+        try {
+            if (!closed && (samplesSinceRefresh > 0 || projectionChanged) && windowSamples >= 2) {
+                requestRefresh();
+            }
+        } finally {
+            // Cleared only after the refresh is queued, so that "no tick queued and no refresh pending"
+            // never holds in between (awaitIdle relies on it).
+            tickQueued.set(false);
         }
     }
 

@@ -84,6 +84,7 @@ class HostileInputTest {
             TestServers.settle(service);
             assertThat(http.get("/healthz").status()).isEqualTo(200);
             JsonNode after = http.get("/v1/runs/keep/layers/fc/spectrum").json();
+            assertThat(after.has("samples")).as(after.toString()).isTrue();
             assertThat(after.get("samples")).isEqualTo(before.get("samples"));
             assertThat(after.get("eigenvalues")).isEqualTo(before.get("eigenvalues"));
         }
