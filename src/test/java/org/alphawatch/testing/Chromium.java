@@ -40,7 +40,7 @@ public final class Chromium implements AutoCloseable {
     public static Chromium launch(Path binary, Path profile) throws Exception {
         Process p = new ProcessBuilder(List.of(binary.toString(), "--headless=new", "--no-sandbox", "--disable-gpu",
                 "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--disable-dev-shm-usage", "--user-data-dir=" + profile, "--remote-debugging-port=0",
+                "--disable-sync", "--disable-dev-shm-usage", "--disable-crash-reporter", "--disable-breakpad", "--user-data-dir=" + profile, "--remote-debugging-port=0",
                 "--window-size=1400,1000", "about:blank"))
                 .redirectErrorStream(true).redirectOutput(profile.resolveSibling("chromium.log").toFile()).start();
         Path portFile = profile.resolve("DevToolsActivePort");
@@ -157,17 +157,34 @@ public final class Chromium implements AutoCloseable {
         return Base64.getDecoder().decode(r.get("data").asText());
     }
 
+    /**
+     * Closes the browser and waits for it and all its helper processes to exit, so that nothing
+     * writes into the profile directory afterwards (the test's temporary directory is then removed).
+     */
     @Override
     public void close() {
-        socket.abort();
-        process.destroy();
         try {
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-            }
+            send("Browser.close", null);
+        } catch (Exception e) {
+            // already gone or not answering: killed below
+        }
+        socket.abort();
+        List<ProcessHandle> all = new java.util.ArrayList<>(process.descendants().toList());
+        all.add(process.toHandle());
+        try {
+            process.waitFor(10, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
-            process.destroyForcibly();
             Thread.currentThread().interrupt();
+        }
+        for (ProcessHandle h : all) {
+            h.destroyForcibly();
+        }
+        for (ProcessHandle h : all) {
+            try {
+                h.onExit().get(10, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                // best effort
+            }
         }
     }
 }
