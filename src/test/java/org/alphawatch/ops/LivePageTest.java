@@ -48,6 +48,14 @@ class LivePageTest {
         return both;
     }
 
+    static void deleteQuietly(Path root) {
+        try (var paths = Files.walk(root)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (java.io.IOException e) {
+            // best effort: a temporary directory
+        }
+    }
+
     @Test
     void pageDrawsRealDataAndFollowsTheEventStream(@TempDir Path dir) throws Exception {
         Path chromium = ExternalTools.require("chromium", "/usr/bin/chromium", "/usr/bin/chromium-browser");
@@ -68,7 +76,10 @@ class LivePageTest {
             TestServers.settle(service);
             assertThat(http.get("/").body()).contains("<title>alphawatch</title>", "/page/app.js");
 
-            try (Chromium browser = Chromium.launch(chromium, dir.resolve("profile"))) {
+            // The browser profile lives outside the JUnit temporary directory: a helper process that
+            // lingers for a moment must not turn cleanup into a test error.
+            Path profileRoot = Files.createTempDirectory("alphawatch-chromium");
+            try (Chromium browser = Chromium.launch(chromium, profileRoot.resolve("profile"))) {
                 browser.navigate(service.server().baseUrl() + "/");
                 double spectrum = browser.waitForNumber("document.getElementById('spectrum').dataset.points", 0,
                         Duration.ofSeconds(30));
@@ -96,6 +107,8 @@ class LivePageTest {
                 Files.write(shots.resolve("live-page.png"), png);
                 assertThat(png).startsWith(0x89, 'P', 'N', 'G');
                 assertThat(png.length).isGreaterThan(20_000);
+            } finally {
+                deleteQuietly(profileRoot);
             }
         }
     }
