@@ -123,7 +123,7 @@ public final class ServeCommand implements Callable<Integer> {
         try {
             service = MonitorService.create(cfg, solver).start();
         } catch (RuntimeException e) {
-            throw new UserInputException("cannot listen on " + cfg.bind() + ":" + cfg.port() + ": " + e.getMessage());
+            throw new UserInputException("cannot start on " + cfg.bind() + ":" + cfg.port() + ": " + e.getMessage());
         }
         CountDownLatch stop = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -149,23 +149,6 @@ public final class MonitorMetrics implements MonitorObserver {
         stages.get(stage).record(nanos, TimeUnit.NANOSECONDS);
     }
 
-    /** Total seconds and count recorded for a stage (for the load test's breakdown). */
-    public double[] stageTotals(Stage stage) {
-        Timer t = stages.get(stage);
-        return new double[] {t.totalTime(TimeUnit.SECONDS), t.count()};
-    }
-
-    /** Total seconds and count of refreshes over all layers. */
-    public double[] refreshTotals() {
-        double seconds = 0;
-        double count = 0;
-        for (LayerMeters m : layers.values()) {
-            seconds += m.refresh.totalTime(TimeUnit.SECONDS);
-            count += m.refresh.count();
-        }
-        return new double[] {seconds, count};
-    }
-
     @Override
     public void rejected(RejectReason reason) {
         rejected.get(reason).increment();

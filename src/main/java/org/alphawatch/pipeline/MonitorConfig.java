@@ -111,9 +111,4 @@ public record MonitorConfig(WindowMode window, long windowSamples, long refreshS
         return new MonitorConfig(window, windowSamples, refreshSamples, refreshInterval, fitWindow, ciGroups, queueBatches,
                 queueBytes, maxBodyBytes, memoryBudgetBytes, maxRuns, maxLayersPerRun, maxDims, historySize, inputDim, bits, k);
     }
-
-    public MonitorConfig withHistorySize(int size) {
-        return new MonitorConfig(window, windowSamples, refreshSamples, refreshInterval, fitWindow, ciGroups, queueBatches,
-                queueBytes, maxBodyBytes, memoryBudgetBytes, maxRuns, maxLayersPerRun, maxDims, size, inputDim, bits, topK);
-    }
 }

@@ -3,7 +3,6 @@ package org.alphawatch.server;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -504,10 +503,6 @@ public final class AlphawatchServer implements AutoCloseable {
 
     private static String abbreviate(String s) {
         return s == null ? "" : s.length() > 80 ? s.substring(0, 80) + "..." : s;
-    }
-
-    public boolean isGet(HttpServerRequest req) {
-        return req.method().equals(HttpMethod.GET);
     }
 
     @Override

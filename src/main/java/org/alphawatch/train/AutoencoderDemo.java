@@ -21,7 +21,6 @@ import org.alphawatch.io.NpyArray;
 import org.alphawatch.pipeline.ActivationBatch;
 import org.alphawatch.pipeline.BatchKind;
 import org.alphawatch.pipeline.LayerKey;
-import org.alphawatch.pipeline.LayerSnapshot;
 import org.alphawatch.pipeline.Monitor;
 
 /**
@@ -385,9 +384,5 @@ public final class AutoencoderDemo {
         monitor.history(new LayerKey(run, layer)).orElse(List.of())
                 .forEach(h -> points.add(new double[] {h.step(), h.alpha(), h.alphaLo(), h.alphaHi()}));
         return points;
-    }
-
-    public static double alphaOf(LayerSnapshot s) {
-        return s.report().alpha();
     }
 }

@@ -62,6 +62,17 @@ class DurabilityTest {
         }
     }
 
+    /** Batches 0..11 alternating layers a and b, with checkpoints after batches 3 and 7. */
+    static void postTwelveWithCheckpoints(MonitorService service) throws Exception {
+        Http http = new Http(service.server().baseUrl());
+        for (int i = 0; i < 12; i++) {
+            post(http, i % 2 == 0 ? "a" : "b", i, 50 + i);
+            if (i == 3 || i == 7) {
+                service.durability().checkpoint();
+            }
+        }
+    }
+
     static void assertSameState(MonitorService service, JsonNode[] expected) {
         for (int l = 0; l < 2; l++) {
             JsonNode got = spectrum(service, l == 0 ? "a" : "b");
@@ -82,13 +93,7 @@ class DurabilityTest {
         JsonNode[] expected = reference(tmp.resolve("ref"), 12);
         try (MonitorService service = MonitorService.create(config(Durability.Mode.WAL, live), new EjmlEigenSolver())
                 .start()) {
-            Http http = new Http(service.server().baseUrl());
-            for (int i = 0; i < 12; i++) {
-                post(http, i % 2 == 0 ? "a" : "b", i, 50 + i);
-                if (i == 3 || i == 7) {
-                    service.durability().checkpoint();
-                }
-            }
+            postTwelveWithCheckpoints(service);
             copy(live, crashed); // the files a crash would leave behind
         }
         try (MonitorService back = MonitorService.create(config(Durability.Mode.WAL, crashed), new EjmlEigenSolver())
@@ -112,13 +117,7 @@ class DurabilityTest {
         Path live = tmp.resolve("live");
         try (MonitorService service = MonitorService.create(config(Durability.Mode.WAL, live), new EjmlEigenSolver())
                 .start()) {
-            Http http = new Http(service.server().baseUrl());
-            for (int i = 0; i < 12; i++) {
-                post(http, i % 2 == 0 ? "a" : "b", i, 50 + i);
-                if (i == 3 || i == 7) {
-                    service.durability().checkpoint();
-                }
-            }
+            postTwelveWithCheckpoints(service);
             for (String damage : new String[] {"truncate", "flip"}) {
                 Path crashed = tmp.resolve("crashed-" + damage);
                 copy(live, crashed);

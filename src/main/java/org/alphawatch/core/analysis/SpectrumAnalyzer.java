@@ -3,7 +3,6 @@ package org.alphawatch.core.analysis;
 import java.util.List;
 import org.alphawatch.core.code.Capacity;
 import org.alphawatch.core.code.CodeMetrics;
-import org.alphawatch.core.fit.FitFlag;
 import org.alphawatch.core.fit.FitWindow;
 import org.alphawatch.core.fit.Jackknife;
 import org.alphawatch.core.fit.PowerLawFit;
@@ -104,10 +103,5 @@ public final class SpectrumAnalyzer {
         PowerLawFit cvFit = PowerLawFitter.fit(cv.shared(), plain.numericalRank(), plain.samples(), plain.dims(),
                 options.fitWindow());
         return new SpectrumReport.CrossValidatedReport(cv.shared(), cvFit, plainFit);
-    }
-
-    /** Whether a report's alpha can be quoted without caveats. */
-    public static boolean confident(PowerLawFit fit) {
-        return fit.ok() && !fit.has(FitFlag.LOW_CONFIDENCE) && !fit.has(FitFlag.UNDERSAMPLED);
     }
 }

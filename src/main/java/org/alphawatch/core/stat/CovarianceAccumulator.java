@@ -56,11 +56,6 @@ public final class CovarianceAccumulator {
         return new CovarianceAccumulator(dims, kind);
     }
 
-    /** The back-end of the co-moment update. */
-    public String kernelName() {
-        return kernel.name();
-    }
-
     /** Bytes held by an accumulator of {@code dims} (co-moments and mean), excluding the workspace. */
     public static long stateBytes(int dims) {
         return 8L * dims * dims + 24L * dims;
