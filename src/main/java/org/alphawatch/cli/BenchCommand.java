@@ -25,7 +25,6 @@ import org.alphawatch.core.spectrum.PartialEigenSolver;
 import org.alphawatch.core.stat.CoMomentKernel;
 import org.alphawatch.core.stat.CovarianceAccumulator;
 import org.alphawatch.pipeline.MonitorConfig;
-import org.alphawatch.pipeline.WindowMode;
 import org.alphawatch.server.MonitorService;
 import org.alphawatch.server.ServerConfig;
 import org.alphawatch.train.AutoencoderDemo;
@@ -184,8 +183,8 @@ public final class BenchCommand implements Callable<Integer> {
         double[] watched = new double[2];
         for (int rep = 0; rep < 2; rep++) { // alternate to spread machine noise over both
             alone[rep] = new AutoencoderDemo(s, null, solver, null).run(false).get(0).trainSeconds();
-            MonitorConfig config = MonitorConfig.defaults().withWindow(WindowMode.TUMBLING, 2048)
-                    .withRefresh(0, java.time.Duration.ofSeconds(2)).withCiGroups(4);
+            MonitorConfig config = MonitorConfig.defaults()
+                    .withRefresh(0, java.time.Duration.ofSeconds(2));
             try (MonitorService service = MonitorService.create(ServerConfig.local(0, config), solver).start()) {
                 watched[rep] = new AutoencoderDemo(s, service.monitor(), solver, null).run(false).get(0).trainSeconds();
             }

@@ -12,7 +12,6 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.alphawatch.core.spectrum.EigenSolver;
 import org.alphawatch.pipeline.MonitorConfig;
-import org.alphawatch.pipeline.WindowMode;
 import org.alphawatch.server.MonitorService;
 import org.alphawatch.server.ServerConfig;
 import org.alphawatch.train.AutoencoderDemo;
@@ -126,8 +125,7 @@ public final class DemoCommand implements Callable<Integer> {
         if (attach != null) {
             return attached(s, out, command, start);
         }
-        MonitorConfig monitorConfig = MonitorConfig.defaults().withWindow(WindowMode.TUMBLING, 2048)
-                .withRefresh(0, Duration.ofSeconds(2)).withCiGroups(4);
+        MonitorConfig monitorConfig = MonitorConfig.defaults().withRefresh(0, Duration.ofSeconds(2));
         MonitorService service = startService(monitorConfig, out);
         try {
             String url = port >= 0 ? service.server().baseUrl() : null;

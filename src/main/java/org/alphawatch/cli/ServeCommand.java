@@ -27,17 +27,23 @@ public final class ServeCommand implements Callable<Integer> {
     Integer port;
     @Option(names = "--bind", paramLabel = "ADDR", description = "listen address (default 127.0.0.1)")
     String bind;
-    @Option(names = "--window", paramLabel = "MODE", description = "tumbling (default), cumulative or decay")
+    @Option(names = "--window", paramLabel = "MODE", description = "sliding (default), cumulative or decay")
     String window;
-    @Option(names = "--window-size", paramLabel = "N", description = "window size or decay half-life in samples (default 4096)")
+    @Option(names = "--window-size", paramLabel = "N",
+            description = "sliding window length or decay half-life in samples (default 0: 16 per unit)")
     Long windowSize;
+    @Option(names = "--min-samples", paramLabel = "N",
+            description = "window samples before a spectrum is mature (default 0: 10 per unit)")
+    Long minSamples;
+    @Option(names = "--include-open", description = "sliding: include the pane being filled")
+    Boolean includeOpen;
     @Option(names = "--refresh-samples", paramLabel = "N", description = "refresh after N new samples (default 0: off)")
     Long refreshSamples;
     @Option(names = "--refresh-seconds", paramLabel = "S", description = "refresh at least every S seconds (default 10)")
     Double refreshSeconds;
     @Option(names = "--fit-range", paramLabel = "LO:HI", description = "fixed fit window")
     String fitRange;
-    @Option(names = "--ci-groups", paramLabel = "G", description = "jackknife groups for the alpha interval (default 4)")
+    @Option(names = "--ci-groups", paramLabel = "G", description = "panes or jackknife groups (default 8)")
     Integer ciGroups;
     @Option(names = "--queue-batches", paramLabel = "N", description = "queued batch limit (default 256)")
     Integer queueBatches;
@@ -102,6 +108,7 @@ public final class ServeCommand implements Callable<Integer> {
             s.file(config);
         }
         s.set("port", port).set("bind", bind).set("window", window).set("window-size", windowSize)
+                .set("min-samples", minSamples).set("include-open", includeOpen)
                 .set("refresh-samples", refreshSamples).set("refresh-seconds", refreshSeconds)
                 .set("fit-range", fitRange).set("ci-groups", ciGroups).set("queue-batches", queueBatches)
                 .set("queue-bytes", queueBytes).set("max-body-bytes", maxBodyBytes).set("memory-budget", memoryBudget)
@@ -131,8 +138,9 @@ public final class ServeCommand implements Callable<Integer> {
             stop.countDown();
         }, "alphawatch-shutdown"));
         var out = spec.commandLine().getOut();
-        out.printf("alphawatch serving on %s (window %s/%d, token %s, durability %s)%n", service.server().baseUrl(),
-                cfg.monitor().window().label(), cfg.monitor().windowSamples(),
+        out.printf("alphawatch serving on %s (window %s %s, token %s, durability %s)%n", service.server().baseUrl(),
+                cfg.monitor().window().label(), cfg.monitor().windowSamples() == 0 ? "sized per layer"
+                        : cfg.monitor().windowSamples() + " samples",
                 cfg.token().isPresent() ? "required for writes" + (cfg.authReads() ? " and reads" : "") : "off",
                 cfg.durability().mode().name().toLowerCase() + (cfg.durability().mode() == org.alphawatch.durability
                         .Durability.Mode.NONE ? "" : " in " + cfg.durability().dir()));

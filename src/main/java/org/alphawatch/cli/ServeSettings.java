@@ -18,7 +18,7 @@ import org.alphawatch.core.fit.FitWindow;
 import org.alphawatch.durability.Durability;
 import org.alphawatch.durability.DurabilitySettings;
 import org.alphawatch.pipeline.MonitorConfig;
-import org.alphawatch.pipeline.WindowMode;
+import org.alphawatch.core.window.WindowMode;
 import org.alphawatch.server.ServerConfig;
 
 /**
@@ -31,12 +31,14 @@ public final class ServeSettings {
     public static final String[][] KEYS = {
         {"port", "9400", "TCP port to listen on (0 picks a free port)"},
         {"bind", "127.0.0.1", "address to listen on; 0.0.0.0 exposes the monitor to the network"},
-        {"window", "tumbling", "tumbling | cumulative | decay"},
-        {"window-size", "4096", "tumbling window size, or decay half-life, in samples"},
+        {"window", "sliding", "sliding | cumulative | decay"},
+        {"window-size", "0", "sliding window length, or decay half-life, in samples (0: 16 samples per unit of the layer)"},
+        {"min-samples", "0", "a spectrum is mature (current, history, metrics, alerts) from this many window samples (0: 10 per unit)"},
+        {"include-open", "false", "sliding: the window includes the pane being filled (fresher, its last pane partial)"},
         {"refresh-samples", "0", "recompute a layer's spectrum after this many new samples (0: off)"},
         {"refresh-seconds", "10", "recompute at least this often when a layer has new samples (0: off)"},
         {"fit-range", "", "fixed fit window LO:HI (default: [11, min(500, K-2)], or [2, K-2] when K < 50)"},
-        {"ci-groups", "4", "jackknife groups for the alpha interval (0: none); each costs memory and an eigen-solve"},
+        {"ci-groups", "8", "panes of the sliding window, or interleaved row groups of the others: the alpha interval's jackknife groups (1: none); each is a d x d accumulator"},
         {"queue-batches", "256", "admitted batches not yet applied, all layers together; beyond: 429"},
         {"queue-bytes", "256MB", "bytes of such batches; beyond: 429"},
         {"max-body-bytes", "64MB", "largest request body; beyond: 413 (not read into memory)"},
@@ -115,14 +117,18 @@ public final class ServeSettings {
         try {
             long heap = Runtime.getRuntime().maxMemory();
             String budget = values.get("memory-budget");
-            MonitorConfig monitor = new MonitorConfig(WindowMode.parse(values.get("window")),
-                    longValue("window-size"), longValue("refresh-samples"),
-                    Duration.ofMillis(Math.round(1000 * doubleValue("refresh-seconds"))),
-                    values.get("fit-range").isEmpty() ? null : FitWindow.parse(values.get("fit-range")),
-                    intValue("ci-groups"), intValue("queue-batches"), bytes("queue-bytes"), bytes("max-body-bytes"),
-                    budget.isEmpty() ? Math.max(1L << 20, heap / 2) : bytes("memory-budget"), intValue("max-runs"),
-                    intValue("max-layers-per-run"), intValue("max-dims"), intValue("history-size"),
-                    intValue("input-dim"), doubleValue("bits"), intValue("top-k"));
+            MonitorConfig monitor = MonitorConfig.builder().window(WindowMode.parse(values.get("window")))
+                    .windowSamples(longValue("window-size")).minSamples(longValue("min-samples"))
+                    .includeOpen(boolValue("include-open")).ciGroups(intValue("ci-groups"))
+                    .refreshSamples(longValue("refresh-samples"))
+                    .refreshInterval(Duration.ofMillis(Math.round(1000 * doubleValue("refresh-seconds"))))
+                    .fitWindow(values.get("fit-range").isEmpty() ? null : FitWindow.parse(values.get("fit-range")))
+                    .queueBatches(intValue("queue-batches")).queueBytes(bytes("queue-bytes"))
+                    .maxBodyBytes(bytes("max-body-bytes"))
+                    .memoryBudgetBytes(budget.isEmpty() ? Math.max(1L << 20, heap / 2) : bytes("memory-budget"))
+                    .maxRuns(intValue("max-runs")).maxLayersPerRun(intValue("max-layers-per-run"))
+                    .maxDims(intValue("max-dims")).historySize(intValue("history-size")).inputDim(intValue("input-dim"))
+                    .bits(doubleValue("bits")).topK(intValue("top-k")).build();
             AlertConfig d = AlertConfig.defaults();
             AlertConfig alerts = new AlertConfig(intValue("alert-warmup"), d.baselineWeight(), d.cusumSlack(),
                     doubleValue("alert-cusum-threshold"), d.minScale(), doubleValue("alert-collapse-fraction"),

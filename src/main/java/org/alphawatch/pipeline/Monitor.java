@@ -3,14 +3,16 @@ package org.alphawatch.pipeline;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongConsumer;
 import org.alphawatch.core.analysis.AnalysisOptions;
 import org.alphawatch.core.spectrum.EigenSolver;
 import org.slf4j.Logger;
@@ -21,379 +23,176 @@ import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Scheduler;
 
 /**
- * The streaming monitor (DESIGN.md 1 and 4): admitted activation batches flow through one
- * {@code Flux}, grouped by layer into {@link LayerMonitor}s, each applied by a single worker;
- * spectra are recomputed on the compute scheduler and published as immutable
- * {@link LayerSnapshot}s to the query side, the event stream and the observer.
+ * The streaming monitor (DESIGN.md 1 and 4). Admitted batches get a sequence number, are made
+ * durable by the {@link BatchLog} when there is one, and are applied by their layer's single writer
+ * ({@link LayerMonitor}); refreshes run on the compute threads, shared fairly
+ * ({@link RefreshScheduler}), and mature snapshots flow to {@link #snapshots()} and the observer.
  *
- * <p>Backpressure is explicit: {@link #offer} admits a batch only while the queue holds fewer than
- * {@code queueBatches} batches and {@code queueBytes} bytes, and refuses it (for a 429) otherwise;
- * {@link #offerBlocking} waits for room instead (the in-process trainer). A refused batch changes
- * nothing. Thread-safe.
+ * <p>Backpressure is explicit: {@link #offer} refuses (for a 429) when the queue is full;
+ * {@link #offerBlocking} waits for room (the in-process trainer). A refused batch changes nothing:
+ * a layer created for it stays invisible and is dropped again if its batches never become durable.
+ *
+ * <p>Deleting a run is ordered with ingest by sequence number: batches admitted before the delete
+ * are applied to the old layers (then removed), batches after it start new ones, and recovery
+ * replays exactly that order. With a log, the delete answers once its record is durable and the run
+ * refuses new batches (429) for that short time. Thread-safe.
  */
 public final class Monitor implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Monitor.class);
 
-    /** Events on the pipeline's one stream; grouped by the target monitor's identity. */
-    private sealed interface LayerEvent permits Apply, Tick, Remove, Capture {
-        LayerMonitor target();
-    }
+    /** A run's layer as listed by the API. */
+    public record LayerInfo(String layer, int dims, long totalSamples, long lastStep, long refreshes, boolean mature) {}
 
-    private record Apply(LayerMonitor target, ActivationBatch batch, long admittedNanos, long seq)
-            implements LayerEvent {}
-
-    /** Serializes the layer's state on its writer thread (checkpoints). */
-    private record Capture(LayerMonitor target, java.util.concurrent.CompletableFuture<byte[]> result)
-            implements LayerEvent {}
-
-    private record Tick(LayerMonitor target) implements LayerEvent {}
-
-    private record Remove(LayerMonitor target) implements LayerEvent {}
-
-    /** A run and its layers as listed by the API. */
-    public record LayerInfo(String layer, int dims, long totalSamples, long lastStep, long refreshes) {}
+    /**
+     * What the query side knows of a layer: its current snapshot (null before the first refresh),
+     * samples seen, the maturity threshold, and the last refresh failure after that snapshot.
+     */
+    public record LayerStatus(LayerSnapshot current, long totalSamples, long minSamples, String refreshError,
+                              long refreshFailures) {}
 
     private final MonitorConfig config;
-    private final AnalysisOptions options;
     private final MonitorObserver observer;
-    private final Scheduler compute;
-    private final Map<LayerKey, LayerMonitor> layers = new ConcurrentHashMap<>();
-    private final Sinks.Many<LayerEvent> input = Sinks.many().unicast().onBackpressureBuffer();
-    private final Sinks.Many<LayerSnapshot> snapshots = Sinks.many().multicast().directBestEffort();
-    private final ReentrantLock admission = new ReentrantLock();
-    private final Condition roomOrIdle = admission.newCondition();
-    private final Disposable pipeline;
-    private final Disposable timer;
     private final Scheduler clock;
-    private int queuedBatches;
-    private long queuedBytes;
+    private final LayerContext ctx;
+    private final IngestQueue queue;
+    private final LayerRegistry registry;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Sinks.Many<LayerSnapshot> snapshots = Sinks.many().multicast().directBestEffort();
+    private final Map<String, CompletableFuture<Boolean>> deleting = new HashMap<>();
+    private final Disposable timer;
     private long lastSeq;
     private BatchLog log;
-    /** Sequence numbers admitted but not yet applied (checkpoints wait for those below a mark). */
-    private final java.util.concurrent.ConcurrentSkipListSet<Long> inFlight = new java.util.concurrent.ConcurrentSkipListSet<>();
-    private long memoryCharged;
     private volatile boolean closed;
 
     /**
-     * @param ingest  runs the per-layer writers (one worker per layer, e.g. a parallel scheduler)
-     * @param compute runs refreshes (eigen-decompositions); bounded
+     * @param ingest  runs the layers' writers (e.g. a parallel scheduler)
+     * @param compute runs refreshes (eigen-decompositions)
      * @param timer   drives time-based refresh; a virtual-time scheduler in tests
      */
     public Monitor(MonitorConfig config, EigenSolver solver, MonitorObserver observer, Scheduler ingest,
                    Scheduler compute, Scheduler timer) {
+        this(config, solver, observer, ingest, compute, timer, Runtime.getRuntime().availableProcessors());
+    }
+
+    public Monitor(MonitorConfig config, EigenSolver solver, MonitorObserver observer, Scheduler ingest,
+                   Scheduler compute, Scheduler timer, int computeThreads) {
         this.config = config;
-        this.options = new AnalysisOptions(config.fitWindow(), config.inputDim(), config.bits(), Double.NaN, solver,
-                config.topK());
         this.observer = observer;
-        this.compute = compute;
         this.clock = timer;
-        this.pipeline = input.asFlux()
-                .groupBy(LayerEvent::target)
-                .flatMap(group -> group.publishOn(ingest, 32)
-                        .takeUntil(e -> e instanceof Remove)
-                        .doOnNext(this::handle), Integer.MAX_VALUE)
-                .subscribe(e -> { }, e -> LOG.error("pipeline terminated: {}", e.toString(), e));
+        AnalysisOptions options = new AnalysisOptions(config.fitWindow(), config.inputDim(), config.bits(), Double.NaN,
+                solver, config.topK());
+        this.ctx = new LayerContext(config, options, new RefreshScheduler(compute, computeThreads), ingest, observer,
+                this::publish, () -> clock.now(TimeUnit.MILLISECONDS), this::dropIfUnused);
+        this.queue = new IngestQueue(config.queueBatches(), config.queueBytes());
+        this.registry = new LayerRegistry(config, observer);
         Duration every = config.refreshInterval();
-        this.timer = every.isZero() ? null : Flux.interval(every, every, timer).subscribe(t -> tickAll());
+        this.timer = every.isZero() ? null : Flux.interval(every, every, timer).subscribe(t -> refreshAll());
     }
 
     public MonitorConfig config() {
         return config;
     }
 
-    private void handle(LayerEvent event) {
-        LayerMonitor target = event.target();
-        try {
-            if (event instanceof Apply apply) {
-                long start = System.nanoTime();
-                observer.timed(MonitorObserver.Stage.QUEUE_WAIT, start - apply.admittedNanos());
-                target.apply(apply.batch(), apply.seq());
-                observer.timed(MonitorObserver.Stage.APPLY, System.nanoTime() - start);
-                observer.batchApplied(target.key(), apply.batch().rows(), apply.batch().bytes());
-            } else if (event instanceof Tick) {
-                target.tick();
-            } else if (event instanceof Capture capture) {
-                capture.result().complete(target.serialize());
-            } else {
-                target.close();
-            }
-        } catch (RuntimeException e) {
-            LOG.error("{}: event {} failed: {}", target.key(), event.getClass().getSimpleName(), e.toString(), e);
-        } finally {
-            if (event instanceof Apply apply) {
-                inFlight.remove(apply.seq());
-                release(apply.batch());
-            } else if (event instanceof Capture capture && !capture.result().isDone()) {
-                capture.result().completeExceptionally(new IllegalStateException("capture of " + target.key() + " failed"));
-            }
-        }
-    }
-
-    private void release(ActivationBatch batch) {
-        admission.lock();
-        try {
-            queuedBatches--;
-            queuedBytes -= batch.bytes();
-            roomOrIdle.signalAll();
-        } finally {
-            admission.unlock();
-        }
-    }
+    // ---- admission ------------------------------------------------------------------------------
 
     /** Admits a validated batch without waiting; refused (and nothing changed) when a limit is reached. */
     public Admission offer(ActivationBatch batch) {
-        admission.lock();
-        try {
-            return admit(batch);
-        } finally {
-            admission.unlock();
-        }
+        return admit(batch, false);
     }
 
     /** Waits up to {@code timeout} for room in the queue (the in-process trainer's backpressure). */
     public Admission offerBlocking(ActivationBatch batch, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        admission.lock();
+        while (true) {
+            Admission a = admit(batch, true);
+            if (a.reason() != RejectReason.QUEUE_FULL || !queue.awaitRoom(batch.bytes(), deadline)) {
+                if (a.reason() == RejectReason.QUEUE_FULL) {
+                    observer.rejected(RejectReason.QUEUE_FULL);
+                }
+                return a;
+            }
+        }
+    }
+
+    private Admission admit(ActivationBatch batch, boolean quietWhenFull) {
+        LayerMonitor target;
+        Ticket ticket;
+        CompletableFuture<Void> durable = null;
+        lock.lock();
         try {
-            while (true) {
-                Admission a = admit(batch);
-                if (a.reason() != RejectReason.QUEUE_FULL) {
-                    return a;
-                }
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    return a;
-                }
-                roomOrIdle.awaitNanos(left);
+            if (closed) {
+                return reject(RejectReason.SHUTTING_DOWN, "the monitor is shutting down");
+            }
+            LayerKey key = batch.key();
+            if (deleting.containsKey(key.run())) {
+                return reject(RejectReason.RUN_BEING_DELETED, "run " + key.run() + " is being deleted; retry");
+            }
+            target = registry.get(key);
+            if (target != null && target.dims != batch.dims()) {
+                return reject(RejectReason.DIMS_MISMATCH, "layer " + key + " has " + target.dims
+                        + " units, the batch has " + batch.dims());
+            }
+            if (!queue.fits(batch.bytes())) {
+                String message = "ingest queue is full (" + queue.batches() + " batches, " + queue.bytes()
+                        + " bytes queued); retry later";
+                return quietWhenFull ? Admission.rejected(RejectReason.QUEUE_FULL, message)
+                        : reject(RejectReason.QUEUE_FULL, message);
+            }
+            boolean repeat = batch.repeat() != ActivationBatch.NO_REPEAT;
+            LayerRegistry.Refusal refusal = target == null
+                    ? registry.checkNew(key, batch.dims(), repeat ? config.crossCostBytes(batch.dims()) : 0)
+                    : repeat ? registry.checkRepeats(target) : null;
+            if (refusal != null) {
+                return reject(refusal.reason(), refusal.message());
+            }
+            if (target == null) {
+                target = new LayerMonitor(key, batch.dims(), ctx);
+                registry.add(target);
+            }
+            if (repeat) {
+                registry.chargeRepeats(target);
+            }
+            long seq = ++lastSeq;
+            ticket = queue.reserve(seq, batch.bytes());
+            target.pendingAdmissions.incrementAndGet();
+            if (log == null) {
+                target.post(new LayerMonitor.Apply(batch, seq, ticket, System.nanoTime()));
+                return Admission.accepted(seq);
+            }
+            // Appended in sequence order under the lock; the log completes in that order, so each
+            // layer's mailbox receives its batches in order.
+            durable = log.appendBatch(seq, batch);
+        } finally {
+            lock.unlock();
+        }
+        final LayerMonitor layer = target;
+        final Ticket t = ticket;
+        // Runs on the log's thread: post only (never take the admission lock there).
+        durable.whenComplete((ok, err) -> layer.post(err == null
+                ? new LayerMonitor.Apply(batch, t.seq, t, System.nanoTime()) : new LayerMonitor.Failed(t)));
+        return Admission.accepted(t.seq, durable);
+    }
+
+    /** A layer whose every admitted batch failed before any applied: forget it (writer thread). */
+    private void dropIfUnused(LayerMonitor layer) {
+        lock.lock();
+        try {
+            if (!layer.visible() && layer.pendingAdmissions.get() == 0 && registry.remove(layer)) {
+                layer.post(new LayerMonitor.Remove());
             }
         } finally {
-            admission.unlock();
+            lock.unlock();
         }
     }
 
-    private Admission admit(ActivationBatch batch) {
-        if (closed) {
-            return reject(RejectReason.SHUTTING_DOWN, "the monitor is shutting down");
-        }
-        LayerKey key = batch.key();
-        LayerMonitor target = layers.get(key);
-        if (target != null && target.dims() != batch.dims()) {
-            return reject(RejectReason.DIMS_MISMATCH, "layer " + key + " has " + target.dims() + " units, the batch has "
-                    + batch.dims());
-        }
-        if (queuedBatches >= config.queueBatches() || queuedBytes + batch.bytes() > config.queueBytes()) {
-            return reject(RejectReason.QUEUE_FULL, "ingest queue is full (" + queuedBatches + " batches, " + queuedBytes
-                    + " bytes queued); retry later");
-        }
-        if (target == null) {
-            Admission refused = checkNewLayer(key, batch.dims());
-            if (refused != null) {
-                return refused;
-            }
-            long cost = config.layerCostBytes(batch.dims());
-            target = new LayerMonitor(key, batch.dims(), config, options, compute, observer, this::publish,
-                    () -> clock.now(TimeUnit.MILLISECONDS));
-            layers.put(key, target);
-            memoryCharged += cost;
-            observer.layerCreated(key, batch.dims(), cost);
-        }
-        queuedBatches++;
-        queuedBytes += batch.bytes();
-        long seq = ++lastSeq;
-        inFlight.add(seq);
-        if (log == null) {
-            return emit(target, batch, seq) ? Admission.accepted()
-                    : reject(RejectReason.SHUTTING_DOWN, "pipeline refused the batch");
-        }
-        // Write-ahead: the batch is applied (and acknowledged) only once its record is durable. The log
-        // completes in sequence order, so each layer still sees its batches in order.
-        final LayerMonitor layer = target;
-        java.util.concurrent.CompletableFuture<Void> durable = log.appendBatch(seq, batch).whenComplete((ok, err) -> {
-            admission.lock();
-            try {
-                if (err != null || !emit(layer, batch, seq)) {
-                    inFlight.remove(seq);
-                    queuedBatches--;
-                    queuedBytes -= batch.bytes();
-                    roomOrIdle.signalAll();
-                }
-            } finally {
-                admission.unlock();
-            }
-        });
-        return Admission.accepted(durable);
-    }
-
-    /** Emits under the admission lock; false when the pipeline refused (shutting down). */
-    private boolean emit(LayerMonitor target, ActivationBatch batch, long seq) {
-        Sinks.EmitResult r = input.tryEmitNext(new Apply(target, batch, System.nanoTime(), seq));
-        if (r.isFailure()) {
-            inFlight.remove(seq);
-            queuedBatches--;
-            queuedBytes -= batch.bytes();
-            return false;
-        }
-        return true;
-    }
-
-    /** Makes admitted batches durable through {@code log} before they are applied (call before any ingest). */
+    /** Makes admitted batches durable through {@code batchLog} before they are applied (call before any ingest). */
     public void attachLog(BatchLog batchLog) {
-        admission.lock();
+        lock.lock();
         try {
             this.log = batchLog;
         } finally {
-            admission.unlock();
+            lock.unlock();
         }
-    }
-
-    /** The last sequence number handed out. */
-    public long lastSeq() {
-        admission.lock();
-        try {
-            return lastSeq;
-        } finally {
-            admission.unlock();
-        }
-    }
-
-    /** Runs {@code action} with the sequence counter stable (no admission in between); returns the next seq. */
-    public long atomically(java.util.function.LongConsumer action) {
-        admission.lock();
-        try {
-            action.accept(lastSeq + 1);
-            return lastSeq + 1;
-        } finally {
-            admission.unlock();
-        }
-    }
-
-    /** Waits until every batch with a sequence number below {@code mark} has been applied. */
-    public boolean awaitAppliedBelow(long mark, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (inFlight.isEmpty() || inFlight.first() >= mark) {
-                return true;
-            }
-            TimeUnit.MILLISECONDS.sleep(2);
-        }
-        return false;
-    }
-
-    /** Serialized state of every layer, each captured on its own writer thread (for checkpoints). */
-    public List<byte[]> captureLayers(Duration timeout) throws Exception {
-        List<java.util.concurrent.CompletableFuture<byte[]>> futures = new ArrayList<>();
-        admission.lock();
-        try {
-            for (LayerMonitor m : layers.values()) {
-                java.util.concurrent.CompletableFuture<byte[]> f = new java.util.concurrent.CompletableFuture<>();
-                if (input.tryEmitNext(new Capture(m, f)).isFailure()) {
-                    throw new IllegalStateException("pipeline refused a capture");
-                }
-                futures.add(f);
-            }
-        } finally {
-            admission.unlock();
-        }
-        List<byte[]> out = new ArrayList<>();
-        for (var f : futures) {
-            out.add(f.get(timeout.toMillis(), TimeUnit.MILLISECONDS));
-        }
-        return out;
-    }
-
-    /**
-     * Re-creates layers from {@link #captureLayers} bytes (recovery, before any ingest). All are
-     * parsed and validated first; nothing is registered unless every one is usable.
-     */
-    public void restoreLayers(List<byte[]> states) throws java.io.IOException {
-        List<LayerMonitor> restored = new ArrayList<>();
-        for (byte[] state : states) {
-            restored.add(LayerMonitor.restore(state, config, options, compute, observer, this::publish,
-                    () -> clock.now(TimeUnit.MILLISECONDS)));
-        }
-        admission.lock();
-        try {
-            for (LayerMonitor m : restored) {
-                layers.put(m.key(), m);
-                long cost = config.layerCostBytes(m.dims());
-                memoryCharged += cost;
-                observer.layerCreated(m.key(), m.dims(), cost);
-                lastSeq = Math.max(lastSeq, m.lastAppliedSeq());
-            }
-        } finally {
-            admission.unlock();
-        }
-    }
-
-    /**
-     * Re-applies a logged batch during recovery: skipped when the layer's restored state already
-     * contains it; waits for room instead of refusing.
-     */
-    public void replay(long seq, ActivationBatch batch) throws InterruptedException {
-        admission.lock();
-        try {
-            lastSeq = Math.max(lastSeq, seq);
-            LayerMonitor target = layers.get(batch.key());
-            if (target != null && seq <= target.lastAppliedSeq()) {
-                return;
-            }
-            while (queuedBatches >= config.queueBatches()) {
-                roomOrIdle.await();
-            }
-            if (target == null) {
-                target = new LayerMonitor(batch.key(), batch.dims(), config, options, compute, observer, this::publish,
-                        () -> clock.now(TimeUnit.MILLISECONDS));
-                layers.put(batch.key(), target);
-                long cost = config.layerCostBytes(batch.dims());
-                memoryCharged += cost;
-                observer.layerCreated(batch.key(), batch.dims(), cost);
-            } else if (target.dims() != batch.dims()) {
-                LOG.error("recovery: logged batch {} for {} has {} units, the layer {}; skipped", seq, batch.key(),
-                        batch.dims(), target.dims());
-                return;
-            }
-            queuedBatches++;
-            queuedBytes += batch.bytes();
-            inFlight.add(seq);
-            emit(target, batch, seq);
-        } finally {
-            admission.unlock();
-        }
-    }
-
-    /** A logged run deletion during recovery. */
-    public void replayDelete(long seq, String run) {
-        admission.lock();
-        try {
-            lastSeq = Math.max(lastSeq, seq);
-        } finally {
-            admission.unlock();
-        }
-        deleteRunNow(run);
-    }
-
-    private Admission checkNewLayer(LayerKey key, int dims) {
-        if (dims > config.maxDims()) {
-            return reject(RejectReason.TOO_MANY_DIMS, "layer " + key + " has " + dims + " units; the limit is "
-                    + config.maxDims() + " (max-dims)");
-        }
-        long runs = layers.keySet().stream().map(LayerKey::run).distinct().count();
-        boolean knownRun = layers.keySet().stream().anyMatch(k -> k.run().equals(key.run()));
-        if (!knownRun && runs >= config.maxRuns()) {
-            return reject(RejectReason.TOO_MANY_RUNS, "already " + runs + " runs (max-runs); delete one first");
-        }
-        long inRun = layers.keySet().stream().filter(k -> k.run().equals(key.run())).count();
-        if (inRun >= config.maxLayersPerRun()) {
-            return reject(RejectReason.TOO_MANY_LAYERS, "run " + key.run() + " already has " + inRun
-                    + " layers (max-layers-per-run)");
-        }
-        long cost = config.layerCostBytes(dims);
-        if (memoryCharged + cost > config.memoryBudgetBytes()) {
-            return reject(RejectReason.MEMORY_BUDGET, String.format(java.util.Locale.ROOT,
-                    "a %d-unit layer needs %.1f MB of accumulators; %.1f of %.1f MB (memory-budget) are in use",
-                    dims, cost / 1e6, memoryCharged / 1e6, config.memoryBudgetBytes() / 1e6));
-        }
-        return null;
     }
 
     /** Records the time an edge spent decoding and validating a batch. */
@@ -407,6 +206,134 @@ public final class Monitor implements AutoCloseable {
         return Admission.rejected(reason, message);
     }
 
+    // ---- deletion -------------------------------------------------------------------------------
+
+    /**
+     * Removes a run and its layers: completes with false when there is no such run, with true once
+     * the deletion is durable (at once without a log), exceptionally when the log failed (nothing
+     * changed then).
+     */
+    public CompletableFuture<Boolean> deleteRun(String run) {
+        CompletableFuture<Void> durable;
+        CompletableFuture<Boolean> result;
+        long seq;
+        lock.lock();
+        try {
+            CompletableFuture<Boolean> pending = deleting.get(run);
+            if (pending != null) {
+                return pending;
+            }
+            if (registry.ofRun(run).isEmpty()) {
+                return CompletableFuture.completedFuture(false);
+            }
+            seq = ++lastSeq;
+            if (log == null) {
+                removeRunLocked(run);
+                return CompletableFuture.completedFuture(true);
+            }
+            result = new CompletableFuture<>();
+            deleting.put(run, result);
+            durable = log.appendDelete(seq, run);
+        } finally {
+            lock.unlock();
+        }
+        // Off the log's thread: the removal takes the admission lock.
+        durable.whenCompleteAsync((ok, err) -> {
+            lock.lock();
+            try {
+                deleting.remove(run);
+                if (err == null) {
+                    removeRunLocked(run);
+                }
+            } finally {
+                lock.unlock();
+            }
+            if (err == null) {
+                result.complete(true);
+            } else {
+                result.completeExceptionally(err);
+            }
+        }, ForkJoinPool.commonPool());
+        return result;
+    }
+
+    private void removeRunLocked(String run) {
+        for (LayerMonitor m : registry.ofRun(run)) {
+            if (registry.remove(m)) {
+                m.post(new LayerMonitor.Remove());
+            }
+        }
+    }
+
+    // ---- queries --------------------------------------------------------------------------------
+
+    private LayerMonitor visible(LayerKey key) {
+        LayerMonitor m = registry.get(key);
+        return m != null && m.visible() ? m : null;
+    }
+
+    public boolean hasLayer(LayerKey key) {
+        return visible(key) != null;
+    }
+
+    /** The current spectrum: the newest mature snapshot, else the newest immature one (flagged). */
+    public Optional<LayerSnapshot> snapshot(LayerKey key) {
+        LayerMonitor m = visible(key);
+        return m == null ? Optional.empty() : Optional.ofNullable(m.snapshots().current());
+    }
+
+    public Optional<LayerStatus> status(LayerKey key) {
+        LayerMonitor m = visible(key);
+        if (m == null) {
+            return Optional.empty();
+        }
+        LayerSnapshots s = m.snapshots();
+        LayerSnapshots.RefreshFailure f = s.failure();
+        return Optional.of(new LayerStatus(s.current(), m.totalSamples(), m.minSamples(),
+                f == null ? null : f.message(), s.failures()));
+    }
+
+    public Optional<List<HistoryPoint>> history(LayerKey key) {
+        LayerMonitor m = visible(key);
+        return m == null ? Optional.empty() : Optional.of(m.snapshots().history());
+    }
+
+    /** Runs with their layers, sorted by name. */
+    public Map<String, List<LayerInfo>> runs() {
+        Map<String, List<LayerInfo>> out = new LinkedHashMap<>();
+        registry.all().stream().filter(LayerMonitor::visible)
+                .sorted(Comparator.comparing((LayerMonitor m) -> m.key.run()).thenComparing(m -> m.key.layer()))
+                .forEach(m -> {
+                    LayerSnapshot s = m.snapshots().current();
+                    out.computeIfAbsent(m.key.run(), r -> new ArrayList<>()).add(new LayerInfo(m.key.layer(), m.dims,
+                            m.totalSamples(), s == null ? -1 : s.step(), s == null ? 0 : s.sequence(),
+                            s != null && s.mature()));
+                });
+        return out;
+    }
+
+    /** Each layer's time of its last applied batch (layers without one are left out). */
+    public Map<LayerKey, Long> lastAppliedMillis() {
+        Map<LayerKey, Long> out = new LinkedHashMap<>();
+        for (LayerMonitor m : registry.all()) {
+            long t = m.lastAppliedMillis();
+            if (t >= 0) {
+                out.put(m.key, t);
+            }
+        }
+        return out;
+    }
+
+    /** Time on the monitor's clock (the timer scheduler's; virtual in tests). */
+    public long nowMillis() {
+        return clock.now(TimeUnit.MILLISECONDS);
+    }
+
+    /** Every mature snapshot as it is published (hot; slow subscribers miss items). */
+    public Flux<LayerSnapshot> snapshots() {
+        return snapshots.asFlux();
+    }
+
     private void publish(LayerSnapshot snapshot) {
         observer.snapshot(snapshot);
         // Refreshes of different layers finish on different compute threads; a sink needs serialized
@@ -416,153 +343,37 @@ public final class Monitor implements AutoCloseable {
         }
     }
 
-    private void tickAll() {
-        admission.lock();
-        try {
-            for (LayerMonitor m : layers.values()) {
-                if (m.markTickQueued()) {
-                    input.tryEmitNext(new Tick(m));
-                }
-            }
-        } finally {
-            admission.unlock();
-        }
-    }
-
-    /** Requests a refresh of every layer with new data now (as the timer does). */
+    /** Requests a refresh of every layer whose window changed (as the timer does). */
     public void refreshAll() {
-        tickAll();
-    }
-
-    public Optional<LayerSnapshot> snapshot(LayerKey key) {
-        LayerMonitor m = layers.get(key);
-        return m == null ? Optional.empty() : Optional.ofNullable(m.latest());
-    }
-
-    /** Time on the monitor's clock (the timer scheduler's; virtual in tests). */
-    public long nowMillis() {
-        return clock.now(TimeUnit.MILLISECONDS);
-    }
-
-    /** Each layer's time of its last applied batch (layers without one are left out). */
-    public Map<LayerKey, Long> lastAppliedMillis() {
-        Map<LayerKey, Long> out = new LinkedHashMap<>();
-        for (LayerMonitor m : layers.values()) {
-            long t = m.lastAppliedMillis();
-            if (t >= 0) {
-                out.put(m.key(), t);
+        for (LayerMonitor m : registry.all()) {
+            if (m.tickQueued.compareAndSet(false, true)) {
+                m.post(new LayerMonitor.Tick());
             }
         }
-        return out;
-    }
-
-    public boolean hasLayer(LayerKey key) {
-        return layers.containsKey(key);
-    }
-
-    public Optional<List<HistoryPoint>> history(LayerKey key) {
-        LayerMonitor m = layers.get(key);
-        return m == null ? Optional.empty() : Optional.of(m.history());
-    }
-
-    /** Runs with their layers, sorted by name. */
-    public Map<String, List<LayerInfo>> runs() {
-        Map<String, List<LayerInfo>> out = new LinkedHashMap<>();
-        layers.values().stream().sorted(Comparator.comparing((LayerMonitor m) -> m.key().run())
-                .thenComparing(m -> m.key().layer())).forEach(m -> {
-                    LayerSnapshot s = m.latest();
-                    out.computeIfAbsent(m.key().run(), r -> new ArrayList<>()).add(new LayerInfo(m.key().layer(),
-                            m.dims(), s == null ? 0 : s.totalSamples(), s == null ? -1 : s.step(),
-                            s == null ? 0 : s.sequence()));
-                });
-        return out;
-    }
-
-    /** Removes a run and its layers (logged first when there is a write-ahead log); false when there was no such run. */
-    public boolean deleteRun(String run) {
-        java.util.concurrent.CompletableFuture<Void> durable = null;
-        admission.lock();
-        try {
-            if (layers.keySet().stream().noneMatch(k -> k.run().equals(run))) {
-                return false;
-            }
-            long seq = ++lastSeq;
-            if (log != null) {
-                durable = log.appendDelete(seq, run);
-            }
-        } finally {
-            admission.unlock();
-        }
-        if (durable != null) {
-            durable.join();
-        }
-        return deleteRunNow(run);
-    }
-
-    private boolean deleteRunNow(String run) {
-        admission.lock();
-        try {
-            boolean any = false;
-            for (LayerMonitor m : new ArrayList<>(layers.values())) {
-                if (m.key().run().equals(run)) {
-                    layers.remove(m.key());
-                    memoryCharged -= config.layerCostBytes(m.dims());
-                    m.close();
-                    input.tryEmitNext(new Remove(m));
-                    observer.layerRemoved(m.key());
-                    any = true;
-                }
-            }
-            return any;
-        } finally {
-            admission.unlock();
-        }
-    }
-
-    /** Every refreshed snapshot, as it is published (hot; slow subscribers miss items). */
-    public Flux<LayerSnapshot> snapshots() {
-        return snapshots.asFlux();
     }
 
     public int queuedBatches() {
-        admission.lock();
-        try {
-            return queuedBatches;
-        } finally {
-            admission.unlock();
-        }
+        return queue.batches();
     }
 
     public long queuedBytes() {
-        admission.lock();
-        try {
-            return queuedBytes;
-        } finally {
-            admission.unlock();
-        }
+        return queue.bytes();
     }
 
     public long memoryChargedBytes() {
-        admission.lock();
+        lock.lock();
         try {
-            return memoryCharged;
+            return registry.memoryCharged();
         } finally {
-            admission.unlock();
+            lock.unlock();
         }
     }
 
-    /** Waits until every admitted batch is applied and no refresh is queued or running (tests, shutdown). */
+    /** Waits until every admitted batch is applied and no event or refresh is pending (tests, shutdown). */
     public boolean awaitIdle(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
-            boolean idle;
-            admission.lock();
-            try {
-                idle = queuedBatches == 0;
-            } finally {
-                admission.unlock();
-            }
-            if (idle && layers.values().stream().noneMatch(LayerMonitor::busy)) {
+            if (queue.batches() == 0 && ctx.outstanding() == 0) {
                 return true;
             }
             TimeUnit.MILLISECONDS.sleep(2);
@@ -570,14 +381,147 @@ public final class Monitor implements AutoCloseable {
         return false;
     }
 
+    // ---- durability -----------------------------------------------------------------------------
+
+    /** The last sequence number handed out. */
+    public long lastSeq() {
+        lock.lock();
+        try {
+            return lastSeq;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Never hands out a number below {@code next} again (recovery: the checkpoint's next number). */
+    public void advanceSequence(long next) {
+        lock.lock();
+        try {
+            lastSeq = Math.max(lastSeq, next - 1);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Runs {@code action} with the sequence counter stable (no admission in between); returns the next seq. */
+    public long atomically(LongConsumer action) {
+        lock.lock();
+        try {
+            action.accept(lastSeq + 1);
+            return lastSeq + 1;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Waits until every batch with a sequence number below {@code mark} has been applied (or failed). */
+    public boolean awaitAppliedBelow(long mark, Duration timeout) throws InterruptedException {
+        return queue.awaitBelow(mark, timeout);
+    }
+
+    /** Serialized state of every layer, each captured on its own writer (for checkpoints). */
+    public List<byte[]> captureLayers(Duration timeout) throws Exception {
+        List<CompletableFuture<byte[]>> futures = new ArrayList<>();
+        lock.lock();
+        try {
+            for (LayerMonitor m : registry.all()) {
+                if (m.visible()) {
+                    CompletableFuture<byte[]> f = new CompletableFuture<>();
+                    m.post(new LayerMonitor.Capture(f));
+                    futures.add(f);
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        List<byte[]> out = new ArrayList<>();
+        for (CompletableFuture<byte[]> f : futures) {
+            out.add(f.get(timeout.toMillis(), TimeUnit.MILLISECONDS));
+        }
+        return out;
+    }
+
+    /**
+     * Re-creates layers from {@link #captureLayers} bytes (recovery, before any ingest). All are
+     * decoded and validated first; nothing is registered unless every one is usable.
+     */
+    public void restoreLayers(List<byte[]> states) {
+        List<LayerMonitor> restored = new ArrayList<>();
+        for (byte[] state : states) {
+            restored.add(LayerMonitor.restore(LayerState.read(state, config), ctx));
+        }
+        lock.lock();
+        try {
+            for (LayerMonitor m : restored) {
+                if (registry.get(m.key) != null) {
+                    throw new IllegalStateException("checkpoint holds layer " + m.key + " twice");
+                }
+            }
+            for (LayerMonitor m : restored) {
+                registry.add(m);
+                lastSeq = Math.max(lastSeq, m.restoredSeq);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Re-applies a logged batch during recovery: skipped when the layer's restored state already
+     * contains it; waits for room instead of refusing; never logged again.
+     */
+    public void replay(long seq, ActivationBatch batch) throws InterruptedException {
+        while (!queue.awaitRoom(batch.bytes(), System.nanoTime() + TimeUnit.SECONDS.toNanos(60))) {
+            LOG.info("recovery: waiting for the layers to apply replayed batches");
+        }
+        lock.lock();
+        try {
+            lastSeq = Math.max(lastSeq, seq);
+            LayerMonitor target = registry.get(batch.key());
+            if (target != null && seq <= target.restoredSeq) {
+                return;
+            }
+            if (target == null) {
+                target = new LayerMonitor(batch.key(), batch.dims(), ctx);
+                registry.add(target);
+            } else if (target.dims != batch.dims()) {
+                LOG.error("recovery: logged batch {} for {} has {} units, the layer {}; skipped", seq, batch.key(),
+                        batch.dims(), target.dims);
+                return;
+            }
+            if (batch.repeat() != ActivationBatch.NO_REPEAT) {
+                registry.chargeRepeats(target);
+            }
+            Ticket t = queue.reserve(seq, batch.bytes());
+            target.pendingAdmissions.incrementAndGet();
+            target.post(new LayerMonitor.Apply(batch, seq, t, System.nanoTime()));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A logged run deletion during recovery. */
+    public void replayDelete(long seq, String run) {
+        lock.lock();
+        try {
+            lastSeq = Math.max(lastSeq, seq);
+            removeRunLocked(run);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     @Override
     public void close() {
-        closed = true;
+        lock.lock();
+        try {
+            closed = true;
+        } finally {
+            lock.unlock();
+        }
         if (timer != null) {
             timer.dispose();
         }
-        input.tryEmitComplete();
-        pipeline.dispose();
         snapshots.tryEmitComplete();
     }
 }

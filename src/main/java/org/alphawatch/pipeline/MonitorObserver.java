@@ -1,5 +1,7 @@
 package org.alphawatch.pipeline;
 
+import java.util.List;
+
 /**
  * Hooks through which sinks (metrics, alerting) observe the monitor. Called from pipeline threads;
  * implementations must be fast and thread-safe and must not throw.
@@ -16,59 +18,67 @@ public interface MonitorObserver {
 
     default void timed(Stage stage, long nanos) {}
 
-    /** A queued refresh was replaced by a newer one before it ran (only the newest matters). */
+    /** A refresh was requested while one was running; they merge into one (only the newest matters). */
     default void refreshCoalesced(LayerKey key) {}
 
+    /** A refresh threw (e.g. the eigen-solver did not converge); the previous snapshot stays, marked. */
+    default void refreshFailed(LayerKey key) {}
+
+    /** A mature snapshot became the layer's current spectrum. */
     default void snapshot(LayerSnapshot snapshot) {}
 
     default void layerRemoved(LayerKey key) {}
 
     MonitorObserver NONE = new MonitorObserver() {};
 
-    /** Both observers, in order. */
-    static MonitorObserver both(MonitorObserver a, MonitorObserver b) {
+    /** Every observer, in order. */
+    static MonitorObserver all(MonitorObserver... observers) {
+        List<MonitorObserver> list = List.of(observers);
         return new MonitorObserver() {
             @Override
             public void layerCreated(LayerKey key, int dims, long costBytes) {
-                a.layerCreated(key, dims, costBytes);
-                b.layerCreated(key, dims, costBytes);
+                list.forEach(o -> o.layerCreated(key, dims, costBytes));
             }
 
             @Override
             public void batchApplied(LayerKey key, int rows, long bytes) {
-                a.batchApplied(key, rows, bytes);
-                b.batchApplied(key, rows, bytes);
+                list.forEach(o -> o.batchApplied(key, rows, bytes));
             }
 
             @Override
             public void rejected(RejectReason reason) {
-                a.rejected(reason);
-                b.rejected(reason);
+                list.forEach(o -> o.rejected(reason));
             }
 
             @Override
             public void timed(Stage stage, long nanos) {
-                a.timed(stage, nanos);
-                b.timed(stage, nanos);
+                list.forEach(o -> o.timed(stage, nanos));
             }
 
             @Override
             public void refreshCoalesced(LayerKey key) {
-                a.refreshCoalesced(key);
-                b.refreshCoalesced(key);
+                list.forEach(o -> o.refreshCoalesced(key));
+            }
+
+            @Override
+            public void refreshFailed(LayerKey key) {
+                list.forEach(o -> o.refreshFailed(key));
             }
 
             @Override
             public void snapshot(LayerSnapshot snapshot) {
-                a.snapshot(snapshot);
-                b.snapshot(snapshot);
+                list.forEach(o -> o.snapshot(snapshot));
             }
 
             @Override
             public void layerRemoved(LayerKey key) {
-                a.layerRemoved(key);
-                b.layerRemoved(key);
+                list.forEach(o -> o.layerRemoved(key));
             }
         };
+    }
+
+    /** Both observers, in order. */
+    static MonitorObserver both(MonitorObserver a, MonitorObserver b) {
+        return all(a, b);
     }
 }

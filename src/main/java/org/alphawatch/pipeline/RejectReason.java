@@ -15,6 +15,8 @@ public enum RejectReason {
     BODY_TOO_LARGE(413),
     UNAUTHORIZED(401),
     QUEUE_FULL(429),
+    /** The run is being deleted (a few milliseconds with a write-ahead log); retry. */
+    RUN_BEING_DELETED(429),
     MEMORY_BUDGET(507),
     TOO_MANY_RUNS(507),
     TOO_MANY_LAYERS(507),
@@ -32,6 +34,6 @@ public enum RejectReason {
     }
 
     public String label() {
-        return name().toLowerCase();
+        return name().toLowerCase(java.util.Locale.ROOT);
     }
 }

@@ -46,6 +46,11 @@ public final class JsonFields {
     public static final String STEP = "step";
     public static final String STEP_RANGE = "step_range";
     public static final String WINDOW = "window";
+    public static final String MATURE = "mature";
+    public static final String MIN_SAMPLES = "min_samples";
+    public static final String TOTAL_SAMPLES = "total_samples";
+    public static final String REFRESH_ERROR = "refresh_error";
+    public static final String REFRESH_FAILURES = "refresh_failures";
     public static final String FIT_LINE = "fit_line";
     public static final String ERROR = "error";
     public static final String DETAIL = "detail";

@@ -10,25 +10,26 @@ import java.util.Map;
 import org.alphawatch.core.fit.PowerLawFit;
 import org.alphawatch.pipeline.HistoryPoint;
 import org.alphawatch.pipeline.LayerSnapshot;
+import org.alphawatch.pipeline.Monitor;
+import org.alphawatch.core.window.WindowMode;
+import org.alphawatch.core.window.WindowSpec;
 import org.alphawatch.pipeline.ProjectionSnapshot;
 
 /** JSON documents of the monitor's snapshots: the analyze object plus where it came from. */
 public final class SnapshotJson {
     private SnapshotJson() {}
 
-    /** {@code GET .../spectrum}: the analyze JSON plus run, layer, step, step range, window and fit line. */
+    /** {@code GET .../spectrum}: the analyze JSON plus run, layer, step, step range, window, maturity and fit line. */
     public static Map<String, Object> spectrum(LayerSnapshot s, String solver) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put(RUN, s.key().run());
         m.put(LAYER, s.key().layer());
         m.put(STEP, s.step());
         m.put(STEP_RANGE, List.of(s.stepMin(), s.stepMax()));
-        Map<String, Object> window = new LinkedHashMap<>();
-        window.put("mode", s.window().label());
-        window.put("size", s.windowSize());
-        window.put("samples", s.windowSamples());
-        m.put(WINDOW, window);
-        m.put("total_samples", s.totalSamples());
+        m.put(MATURE, s.mature());
+        m.put(MIN_SAMPLES, s.minSamples());
+        m.put(WINDOW, window(s));
+        m.put(TOTAL_SAMPLES, s.totalSamples());
         m.put("sequence", s.sequence());
         m.put("refreshed_at_ms", s.refreshedAtMillis());
         m.put("refresh_seconds", s.refreshSeconds());
@@ -38,6 +39,33 @@ public final class SnapshotJson {
             m.put("projection", projection(s.projection()));
         }
         return m;
+    }
+
+    /** The spectrum document of a layer's current snapshot, with its last refresh failure (if any) marked. */
+    public static Map<String, Object> spectrum(Monitor.LayerStatus status, String solver) {
+        Map<String, Object> m = spectrum(status.current(), solver);
+        m.put(TOTAL_SAMPLES, status.totalSamples());
+        if (status.refreshError() != null) {
+            m.put(REFRESH_ERROR, status.refreshError());
+            m.put(REFRESH_FAILURES, status.refreshFailures());
+        }
+        return m;
+    }
+
+    static Map<String, Object> window(LayerSnapshot s) {
+        WindowSpec w = s.window();
+        Map<String, Object> window = new LinkedHashMap<>();
+        window.put("mode", w.mode().label());
+        window.put("size", w.samples());
+        window.put(w.mode() == WindowMode.SLIDING ? "panes" : "groups", w.groups());
+        if (w.mode() == WindowMode.SLIDING) {
+            window.put("pane_samples", w.paneSamples());
+            window.put("include_open", w.includeOpen());
+        }
+        window.put("samples", s.windowSamples());
+        window.put("first_sample", s.windowFirst());
+        window.put("end_sample", s.windowEnd());
+        return window;
     }
 
     /** The fitted line at the window's ends and at rank 1 and K, for drawing. */

@@ -199,7 +199,7 @@ public final class AlphawatchServer implements AutoCloseable {
         ActivationBatch batch = new ActivationBatch(key, step, kind, repeat, decoded.values(), decoded.latent());
         Admission a = monitor.offer(batch);
         if (!a.ok()) {
-            if (a.reason() == RejectReason.QUEUE_FULL) {
+            if (a.reason().httpStatus() == 429) {
                 res.header(HttpHeaderNames.RETRY_AFTER, "1");
             }
             return send(res, a.reason().httpStatus(), errorBody(a.reason().label(), a.message()));
@@ -211,6 +211,7 @@ public final class AlphawatchServer implements AutoCloseable {
         ok.put("kind", kind.label());
         ok.put("rows", batch.rows());
         ok.put(JsonFields.DIMS, batch.dims());
+        ok.put("sequence", a.seq());
         ok.put("queued_batches", monitor.queuedBatches());
         // With a write-ahead log the 202 waits until the batch is on disk.
         return Mono.fromFuture(a.durable()).then(Mono.defer(() -> Mono.from(send(res, 202, ok))))
@@ -250,7 +251,7 @@ public final class AlphawatchServer implements AutoCloseable {
     }
 
     private static boolean acceptedType(String type) {
-        String t = type.split(";", 2)[0].trim().toLowerCase();
+        String t = type.split(";", 2)[0].trim().toLowerCase(java.util.Locale.ROOT);
         return t.equals("application/octet-stream") || t.equals("application/x-npy") || t.equals("application/npy");
     }
 
@@ -344,10 +345,16 @@ public final class AlphawatchServer implements AutoCloseable {
             return reject(res, RejectReason.UNAUTHORIZED, "missing or wrong bearer token");
         }
         String run = req.param("run");
-        if (!Names.valid(run) || !monitor.deleteRun(run)) {
+        if (!Names.valid(run)) {
             return error(res, 404, "not_found", "no run '" + abbreviate(run) + "'");
         }
-        return send(res, 200, Map.of(JsonFields.RUN, run, "deleted", true));
+        // With a write-ahead log the answer waits (off the event loop) until the deletion is durable.
+        return Mono.fromFuture(monitor.deleteRun(run)).flatMap(deleted -> Mono.from(deleted
+                ? send(res, 200, Map.of(JsonFields.RUN, run, "deleted", true))
+                : error(res, 404, "not_found", "no run '" + abbreviate(run) + "'")))
+                .onErrorResume(e -> Mono.from(error(res, 503, "not_durable",
+                        "the deletion could not be written to the write-ahead log (nothing was deleted): "
+                                + e.getMessage())));
     }
 
     private Optional<LayerKey> layerKey(HttpServerRequest req) {
@@ -370,15 +377,17 @@ public final class AlphawatchServer implements AutoCloseable {
             return reject(res, RejectReason.UNAUTHORIZED, "missing or wrong bearer token");
         }
         Optional<LayerKey> key = layerKey(req);
-        if (key.isEmpty()) {
+        Optional<Monitor.LayerStatus> status = key.flatMap(monitor::status);
+        if (status.isEmpty()) {
             return noSuchLayer(req, res);
         }
-        Optional<LayerSnapshot> snap = monitor.snapshot(key.get());
-        if (snap.isEmpty()) {
-            return error(res, 404, "no_spectrum_yet", "layer " + key.get()
-                    + " has data but no spectrum yet (it appears after the first refresh)");
+        Monitor.LayerStatus s = status.get();
+        if (s.current() == null) {
+            return error(res, 404, "no_spectrum_yet", "layer " + key.get() + " has " + s.totalSamples()
+                    + " samples but no spectrum yet (it appears after the first refresh; mature from "
+                    + s.minSamples() + " window samples)");
         }
-        return send(res, 200, SnapshotJson.spectrum(snap.get(), solverName));
+        return send(res, 200, SnapshotJson.spectrum(s, solverName));
     }
 
     private Publisher<Void> history(HttpServerRequest req, HttpServerResponse res) {
@@ -407,7 +416,7 @@ public final class AlphawatchServer implements AutoCloseable {
         Flux<LayerSnapshot> current = Flux.fromIterable(monitor.runs().entrySet())
                 .flatMapIterable(e -> e.getValue().stream()
                         .map(l -> monitor.snapshot(new LayerKey(e.getKey(), l.layer())))
-                        .flatMap(Optional::stream).toList());
+                        .flatMap(Optional::stream).filter(LayerSnapshot::mature).toList());
         Flux<String> snapshots = Flux.concat(current, monitor.snapshots())
                 .filter(s -> run == null || s.key().run().equals(run))
                 .onBackpressureLatest()

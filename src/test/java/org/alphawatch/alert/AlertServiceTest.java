@@ -19,7 +19,7 @@ import org.alphawatch.pipeline.LayerKey;
 import org.alphawatch.pipeline.Monitor;
 import org.alphawatch.pipeline.MonitorConfig;
 import org.alphawatch.pipeline.MonitorObserver;
-import org.alphawatch.pipeline.WindowMode;
+import org.alphawatch.core.window.WindowMode;
 import org.alphawatch.server.MonitorService;
 import org.alphawatch.testing.Http;
 import org.alphawatch.testing.TestServers;
@@ -34,7 +34,7 @@ class AlertServiceTest {
         MonitorMetrics metrics = new MonitorMetrics();
         AlertService alerts = new AlertService(new AlertEngine(AlertConfig.defaults(), 0), metrics, null);
         MonitorConfig config = MonitorConfig.defaults().withWindow(WindowMode.CUMULATIVE, 0)
-                .withRefresh(0, Duration.ofHours(1)).withCiGroups(0);
+                .withRefresh(0, Duration.ofHours(1)).withCiGroups(1).withMinSamples(2);
         try (Monitor monitor = new Monitor(config, new EjmlEigenSolver(), MonitorObserver.both(metrics, alerts),
                 Schedulers.immediate(), Schedulers.immediate(), time)) {
             alerts.attach(monitor, time, Duration.ofSeconds(10));

@@ -9,7 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import org.alphawatch.pipeline.WindowMode;
+import org.alphawatch.core.window.WindowMode;
 import org.alphawatch.server.ServerConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,11 +37,16 @@ class ServeSettingsTest {
     void everyBadSettingIsNamed(@TempDir Path dir) throws Exception {
         Object[][] cases = {
             {"colour = blue", "unknown key 'colour'"},
-            {"window = sliding", "window 'sliding' is not one of cumulative, tumbling, decay"},
+            {"window = rolling", "window 'rolling' is not one of sliding, cumulative, decay"},
+            {"window = tumbling", "window 'tumbling' was replaced by 'sliding'"},
             {"queue-bytes = lots", "queue-bytes 'lots' is not a byte size"},
             {"port = 70000", "port 70000 outside 0..65535"},
-            {"window-size = 1", "window-size 1 must be >= 2"},
-            {"ci-groups = 99", "ci-groups 99 must be within 0..32"},
+            {"window-size = 5", "window-size 5 cannot hold 8 panes (ci-groups) of 2 samples"},
+            {"window-size = -1", "window-size -1 must be >= 0"},
+            {"min-samples = x", "min-samples 'x' is not an integer"},
+            {"include-open = true\nwindow = cumulative", "include-open applies to the sliding window only"},
+            {"ci-groups = 99", "ci-groups 99 must be within 1..32"},
+            {"ci-groups = 0", "ci-groups 0 must be within 1..32"},
             {"fit-range = 3", "fit range '3' is not LO:HI"},
             {"auth-reads = yes", "auth-reads 'yes' is not true or false"},
             {"auth-reads = true", "auth-reads needs a token"},

@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.alphawatch.pipeline.MonitorConfig;
-import org.alphawatch.pipeline.WindowMode;
+import org.alphawatch.core.window.WindowMode;
 import org.alphawatch.server.MonitorService;
 import org.alphawatch.testing.ExternalTools;
 import org.alphawatch.testing.Http;
@@ -71,8 +71,7 @@ class PythonClientTest {
     @Test
     void digitsExampleTrainsAndIsWatched() throws Exception {
         requirePython();
-        MonitorConfig config = MonitorConfig.defaults().withWindow(WindowMode.TUMBLING, 2048)
-                .withRefresh(0, Duration.ofSeconds(1));
+        MonitorConfig config = MonitorConfig.defaults().withRefresh(0, Duration.ofSeconds(1));
         try (MonitorService service = TestServers.start(config)) {
             Run r = python(Map.of("ALPHAWATCH_URL", service.server().baseUrl()),
                     "clients/python/examples/train_digits.py", "--epochs", "3", "--run", "digits-ci");

@@ -38,7 +38,7 @@ class CrashTest {
         return new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
                 "-cp", System.getProperty("java.class.path"), "org.alphawatch.cli.Main", "serve", "--port", "0",
                 "--durability", mode, "--state-dir", dir.toString(), "--checkpoint-seconds", interval,
-                "--window", "cumulative", "--refresh-seconds", "3600", "--ci-groups", "0"))
+                "--window", "cumulative", "--refresh-seconds", "3600", "--ci-groups", "1"))
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }
 

@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.alphawatch.core.spectrum.EjmlEigenSolver;
 import org.alphawatch.io.NpyWriter;
-import org.alphawatch.pipeline.WindowMode;
+import org.alphawatch.core.window.WindowMode;
 import org.alphawatch.server.MonitorService;
 import org.alphawatch.server.ServerConfig;
 import org.alphawatch.testing.Http;

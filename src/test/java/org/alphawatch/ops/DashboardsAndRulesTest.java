@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.alphawatch.io.NpyWriter;
 import org.alphawatch.pipeline.LayerKey;
-import org.alphawatch.pipeline.WindowMode;
+import org.alphawatch.core.window.WindowMode;
 import org.alphawatch.server.MonitorService;
 import org.alphawatch.testing.Http;
 import org.alphawatch.testing.TestServers;

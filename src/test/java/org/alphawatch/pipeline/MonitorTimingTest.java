@@ -10,13 +10,14 @@ import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.alphawatch.core.spectrum.EjmlEigenSolver;
+import org.alphawatch.core.window.WindowMode;
 import org.alphawatch.io.NpyArray;
 import org.junit.jupiter.api.Test;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 import reactor.test.scheduler.VirtualTimeScheduler;
 
-/** Pipeline timing with virtual time (no sleeps): time-based refresh, coalescing, windows. */
+/** Pipeline timing with virtual time (no sleeps): time-based refresh, coalescing, windows, maturity. */
 class MonitorTimingTest {
     private static final LayerKey KEY = new LayerKey("vt", "h1");
 
@@ -29,13 +30,21 @@ class MonitorTimingTest {
         return ActivationBatch.train(KEY, step, NpyArray.ofDoubles(x, rows, dims));
     }
 
+    private static Monitor monitor(MonitorConfig config, MonitorObserver observer, Scheduler compute,
+                                   Scheduler timer) {
+        return new Monitor(config, new EjmlEigenSolver(), observer, Schedulers.immediate(), compute, timer);
+    }
+
+    /** Cumulative, one group, mature from 2 samples: the tests below are about timing only. */
+    private static MonitorConfig cumulative() {
+        return MonitorConfig.defaults().withWindow(WindowMode.CUMULATIVE, 0).withCiGroups(1).withMinSamples(2);
+    }
+
     @Test
     void timeBasedRefreshFiresOnlyWhenTheIntervalElapsesAndThereIsNewData() {
         VirtualTimeScheduler time = VirtualTimeScheduler.create();
-        MonitorConfig config = MonitorConfig.defaults().withWindow(WindowMode.CUMULATIVE, 0)
-                .withRefresh(0, Duration.ofSeconds(10)).withCiGroups(0);
-        try (Monitor monitor = new Monitor(config, new EjmlEigenSolver(), MonitorObserver.NONE,
-                Schedulers.immediate(), Schedulers.immediate(), time)) {
+        MonitorConfig config = cumulative().withRefresh(0, Duration.ofSeconds(10));
+        try (Monitor monitor = monitor(config, MonitorObserver.NONE, Schedulers.immediate(), time)) {
             List<LayerSnapshot> seen = new CopyOnWriteArrayList<>();
             monitor.snapshots().subscribe(seen::add);
             assertThat(monitor.offer(batch(1, 100, 8, 1)).ok()).isTrue();
@@ -57,10 +66,9 @@ class MonitorTimingTest {
 
     @Test
     void sampleCadenceRefreshesEveryNSamples() {
-        MonitorConfig config = MonitorConfig.defaults().withWindow(WindowMode.CUMULATIVE, 0)
-                .withRefresh(250, Duration.ZERO).withCiGroups(0);
-        try (Monitor monitor = new Monitor(config, new EjmlEigenSolver(), MonitorObserver.NONE,
-                Schedulers.immediate(), Schedulers.immediate(), VirtualTimeScheduler.create())) {
+        MonitorConfig config = cumulative().withRefresh(250, Duration.ZERO);
+        try (Monitor monitor = monitor(config, MonitorObserver.NONE, Schedulers.immediate(),
+                VirtualTimeScheduler.create())) {
             List<LayerSnapshot> seen = new CopyOnWriteArrayList<>();
             monitor.snapshots().subscribe(seen::add);
             for (int i = 0; i < 10; i++) {
@@ -87,8 +95,12 @@ class MonitorTimingTest {
         }
     }
 
+    /**
+     * One refresh runs per layer; requests meanwhile merge into one follow-up that sees the newest
+     * data (the intermediate windows 200, 300, 400 are never computed).
+     */
     @Test
-    void refreshesAreCoalescedToTheNewest() {
+    void refreshesWhileOneRunsMergeIntoOneFollowUp() {
         ManualScheduler compute = new ManualScheduler();
         AtomicInteger coalesced = new AtomicInteger();
         MonitorObserver observer = new MonitorObserver() {
@@ -97,29 +109,25 @@ class MonitorTimingTest {
                 coalesced.incrementAndGet();
             }
         };
-        MonitorConfig config = MonitorConfig.defaults().withWindow(WindowMode.CUMULATIVE, 0)
-                .withRefresh(100, Duration.ZERO).withCiGroups(0);
-        try (Monitor monitor = new Monitor(config, new EjmlEigenSolver(), observer, Schedulers.immediate(),
-                compute.scheduler, VirtualTimeScheduler.create())) {
+        MonitorConfig config = cumulative().withRefresh(100, Duration.ZERO);
+        try (Monitor monitor = monitor(config, observer, compute.scheduler, VirtualTimeScheduler.create())) {
             List<LayerSnapshot> seen = new CopyOnWriteArrayList<>();
             monitor.snapshots().subscribe(seen::add);
             for (int i = 0; i < 5; i++) {
-                monitor.offer(batch(i, 100, 8, i)); // each asks for a refresh; none runs yet
+                monitor.offer(batch(i, 100, 8, i)); // the first starts a refresh; none runs yet
             }
             assertThat(coalesced.get()).isEqualTo(4);
-            compute.runAll();
-            assertThat(seen).hasSize(1);
-            assertThat(seen.get(0).windowSamples()).isEqualTo(500);
-            assertThat(seen.get(0).step()).isEqualTo(4);
+            assertThat(compute.runAll()).isEqualTo(2);
+            assertThat(seen).extracting(LayerSnapshot::windowSamples).containsExactly(100L, 500L);
+            assertThat(seen.get(1).step()).isEqualTo(4);
         }
     }
 
     @Test
     void decayWindowForgetsWithTheHalfLife() {
-        MonitorConfig config = MonitorConfig.defaults().withWindow(WindowMode.DECAY, 1000)
-                .withRefresh(1, Duration.ZERO).withCiGroups(0);
-        try (Monitor monitor = new Monitor(config, new EjmlEigenSolver(), MonitorObserver.NONE,
-                Schedulers.immediate(), Schedulers.immediate(), VirtualTimeScheduler.create())) {
+        MonitorConfig config = cumulative().withWindow(WindowMode.DECAY, 1000).withRefresh(1, Duration.ZERO);
+        try (Monitor monitor = monitor(config, MonitorObserver.NONE, Schedulers.immediate(),
+                VirtualTimeScheduler.create())) {
             List<LayerSnapshot> seen = new CopyOnWriteArrayList<>();
             monitor.snapshots().subscribe(seen::add);
             for (int i = 0; i < 40; i++) {
@@ -135,12 +143,50 @@ class MonitorTimingTest {
         }
     }
 
+    /**
+     * The sliding window sized from the width (8 units: 128 samples in 8 panes of 16, mature from
+     * 80): no snapshot with fewer than 80 samples is published or enters history, the layer's
+     * current spectrum before that is the immature one (flagged), and once full the window never
+     * shrinks below its mature size again.
+     */
+    @Test
+    void slidingWindowPublishesOnlyMatureSnapshotsAndNeverResets() {
+        MonitorConfig config = MonitorConfig.defaults().withRefresh(1, Duration.ZERO);
+        try (Monitor monitor = monitor(config, MonitorObserver.NONE, Schedulers.immediate(),
+                VirtualTimeScheduler.create())) {
+            List<LayerSnapshot> seen = new CopyOnWriteArrayList<>();
+            monitor.snapshots().subscribe(seen::add);
+            for (int i = 0; i < 7; i++) {
+                monitor.offer(batch(i, 10, 8, i));
+            }
+            // 70 samples: 4 closed panes (64 samples), immature.
+            assertThat(seen).isEmpty();
+            LayerSnapshot early = monitor.snapshot(KEY).orElseThrow();
+            assertThat(early.mature()).isFalse();
+            assertThat(early.windowSamples()).isEqualTo(64);
+            assertThat(early.minSamples()).isEqualTo(80);
+            assertThat(monitor.history(KEY).orElseThrow()).isEmpty();
+            for (int i = 7; i < 100; i++) {
+                monitor.offer(batch(i, 10, 8, i));
+            }
+            assertThat(seen).isNotEmpty();
+            assertThat(seen).allSatisfy(s -> {
+                assertThat(s.mature()).isTrue();
+                assertThat(s.windowSamples()).isBetween(80L, 128L);
+                assertThat(s.windowEnd() - s.windowFirst()).isEqualTo(s.windowSamples());
+            });
+            assertThat(seen.get(seen.size() - 1).windowSamples()).isEqualTo(128);
+            assertThat(seen.get(seen.size() - 1).windowEnd()).isEqualTo(992); // 62 closed panes of 16
+            assertThat(monitor.history(KEY).orElseThrow()).hasSize(seen.size());
+            assertThat(monitor.snapshot(KEY).orElseThrow().mature()).isTrue();
+        }
+    }
+
     @Test
     void refusedBatchesLeaveNoTrace() {
-        MonitorConfig config = MonitorConfig.defaults().withWindow(WindowMode.CUMULATIVE, 0)
-                .withRefresh(0, Duration.ofSeconds(1)).withCiGroups(0).withLimits(1 << 20, 1 << 20, 1, 1, 64);
-        try (Monitor monitor = new Monitor(config, new EjmlEigenSolver(), MonitorObserver.NONE,
-                Schedulers.immediate(), Schedulers.immediate(), VirtualTimeScheduler.create())) {
+        MonitorConfig config = cumulative().withRefresh(0, Duration.ofSeconds(1)).withLimits(1 << 20, 1 << 20, 1, 1, 64);
+        try (Monitor monitor = monitor(config, MonitorObserver.NONE, Schedulers.immediate(),
+                VirtualTimeScheduler.create())) {
             assertThat(monitor.offer(batch(1, 10, 65, 1)).reason()).isEqualTo(RejectReason.TOO_MANY_DIMS);
             assertThat(monitor.offer(batch(1, 10, 300, 1)).reason()).isEqualTo(RejectReason.TOO_MANY_DIMS);
             assertThat(monitor.runs()).isEmpty();
@@ -153,14 +199,35 @@ class MonitorTimingTest {
             assertThat(otherRun.reason()).isEqualTo(RejectReason.TOO_MANY_RUNS);
             assertThat(monitor.runs()).containsOnlyKeys("vt");
         }
-        MonitorConfig tight = MonitorConfig.defaults().withRefresh(0, Duration.ofSeconds(1)).withCiGroups(0)
-                .withLimits(1 << 20, 1 << 20, 8, 8, 8192);
-        try (Monitor monitor = new Monitor(tight, new EjmlEigenSolver(), MonitorObserver.NONE,
-                Schedulers.immediate(), Schedulers.immediate(), VirtualTimeScheduler.create())) {
-            Admission a = monitor.offer(batch(1, 4, 200, 1)); // 2 x 2 x 8 x 200^2 = 1.28 MB > 1 MiB
+        MonitorConfig tight = cumulative().withRefresh(0, Duration.ofSeconds(1)).withLimits(1 << 20, 1 << 20, 8, 8, 8192);
+        try (Monitor monitor = monitor(tight, MonitorObserver.NONE, Schedulers.immediate(),
+                VirtualTimeScheduler.create())) {
+            // one group and its refresh copy, plus two refresh buffers: 4 x 8 x 200^2 = 1.3 MB > 1 MiB
+            Admission a = monitor.offer(batch(1, 4, 200, 1));
             assertThat(a.reason()).isEqualTo(RejectReason.MEMORY_BUDGET);
             assertThat(a.message()).contains("200-unit layer needs 1.3 MB");
             assertThat(monitor.memoryChargedBytes()).isZero();
+        }
+    }
+
+    /** Batches admitted before a delete are applied to the old layer and removed; after it, a new layer starts. */
+    @Test
+    void deletionIsOrderedWithIngest() throws Exception {
+        ManualScheduler ingest = new ManualScheduler();
+        MonitorConfig config = cumulative().withRefresh(0, Duration.ofHours(1));
+        try (Monitor monitor = new Monitor(config, new EjmlEigenSolver(), MonitorObserver.NONE, ingest.scheduler,
+                Schedulers.immediate(), VirtualTimeScheduler.create())) {
+            assertThat(monitor.offer(batch(1, 30, 8, 1)).ok()).isTrue();
+            assertThat(monitor.runs()).isEmpty(); // not applied yet: invisible
+            ingest.runAll();
+            assertThat(monitor.runs().get("vt")).extracting(Monitor.LayerInfo::totalSamples).containsExactly(30L);
+            assertThat(monitor.offer(batch(2, 40, 8, 2)).ok()).isTrue(); // queued, not applied
+            assertThat(monitor.deleteRun("vt").get()).isTrue();
+            assertThat(monitor.offer(batch(3, 50, 8, 3)).ok()).isTrue(); // a new layer
+            ingest.runAll();
+            assertThat(monitor.runs().get("vt")).extracting(Monitor.LayerInfo::totalSamples).containsExactly(50L);
+            assertThat(monitor.queuedBatches()).isZero();
+            assertThat(monitor.deleteRun("nope").get()).isFalse();
         }
     }
 }

@@ -22,7 +22,7 @@ import org.alphawatch.io.NpyWriter;
 import org.alphawatch.metrics.MonitorMetrics;
 import org.alphawatch.pipeline.Monitor;
 import org.alphawatch.pipeline.MonitorConfig;
-import org.alphawatch.pipeline.WindowMode;
+import org.alphawatch.core.window.WindowMode;
 import org.alphawatch.testing.Http;
 import org.alphawatch.testing.TestServers;
 import org.alphawatch.testing.Resources;

@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
 import org.alphawatch.cli.ServeSettings;
 import org.alphawatch.io.NpyWriter;
 import org.alphawatch.pipeline.RejectReason;
-import org.alphawatch.pipeline.WindowMode;
+import org.alphawatch.core.window.WindowMode;
 import org.alphawatch.testing.Http;
 import org.alphawatch.testing.TestServers;
 import org.junit.jupiter.api.Test;

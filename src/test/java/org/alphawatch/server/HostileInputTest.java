@@ -12,7 +12,7 @@ import java.time.Duration;
 import java.util.Random;
 import java.util.Set;
 import org.alphawatch.io.NpyWriter;
-import org.alphawatch.pipeline.WindowMode;
+import org.alphawatch.core.window.WindowMode;
 import org.alphawatch.testing.Http;
 import org.alphawatch.testing.TestServers;
 import org.junit.jupiter.api.Test;

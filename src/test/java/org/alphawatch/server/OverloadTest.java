@@ -30,7 +30,7 @@ class OverloadTest {
         Process server = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx512m", "-XX:+ExitOnOutOfMemoryError", "-cp", System.getProperty("java.class.path"),
                 "org.alphawatch.cli.Main", "serve", "--port", "0", "--queue-batches", "32", "--queue-bytes", "64MB",
-                "--max-body-bytes", "8MB", "--memory-budget", "200MB", "--ci-groups", "2"))
+                "--max-body-bytes", "8MB", "--memory-budget", "240MB", "--ci-groups", "2"))
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         try {
             String url = null;

@@ -24,7 +24,7 @@ import org.alphawatch.core.stat.CovarianceAccumulator;
 import org.alphawatch.io.NpyWriter;
 import org.alphawatch.pipeline.LayerSnapshot;
 import org.alphawatch.pipeline.MonitorConfig;
-import org.alphawatch.pipeline.WindowMode;
+import org.alphawatch.core.window.WindowMode;
 import org.alphawatch.testing.Dense;
 import org.alphawatch.testing.Http;
 import org.alphawatch.testing.TestServers;
@@ -114,15 +114,18 @@ class ServerIntegrationTest {
     }
 
     /**
-     * Tumbling window of 1000 samples fed 300-row batches: windows close exactly at 1000 (batches
-     * are split), each published spectrum describes exactly its window's rows.
+     * A sliding window of 1000 samples in 4 panes of 250, fed 300-row batches over HTTP and refreshed
+     * after each: every published spectrum is exactly the last closed panes' rows (batches are split
+     * at pane boundaries), and the window never falls back to a few samples.
      */
     @Test
-    void tumblingWindowsResetExactlyAtTheirSize() throws Exception {
+    void slidingWindowsHoldExactlyTheirPanesRows() throws Exception {
         int dims = 12;
         int rows = 300;
-        int batches = 14; // 4200 rows: 4 full windows, 200 rows left over
-        try (MonitorService service = TestServers.start(TestServers.manualRefresh(WindowMode.TUMBLING, 1000))) {
+        int batches = 14; // 4200 rows: 16 closed panes, 200 rows in the open one
+        MonitorConfig config = TestServers.manualRefresh(WindowMode.SLIDING, 1000).withCiGroups(4)
+                .withMinSamples(500);
+        try (MonitorService service = TestServers.start(config)) {
             List<LayerSnapshot> seen = new CopyOnWriteArrayList<>();
             Disposable sub = service.monitor().snapshots().subscribe(seen::add);
             Http http = new Http(service.server().baseUrl());
@@ -130,25 +133,34 @@ class ServerIntegrationTest {
             for (int b = 0; b < batches; b++) {
                 double[] x = TestServers.layerData(b % 3, 0, b, rows, dims);
                 System.arraycopy(x, 0, all, b * rows * dims, x.length);
-                assertThat(http.post("/v1/runs/tw/layers/h/batches?step=" + b, NpyWriter.toBytes(x, rows, dims))
+                assertThat(http.post("/v1/runs/sw/layers/h/batches?step=" + b, NpyWriter.toBytes(x, rows, dims))
                         .status()).isEqualTo(202);
-                // One batch at a time so that no window's refresh is coalesced away.
-                assertThat(service.monitor().awaitIdle(Duration.ofSeconds(10))).isTrue();
+                TestServers.settle(service);
             }
             sub.dispose();
-            assertThat(seen).hasSize(4);
+            // Immature windows (250 samples after the first batch) are never published.
+            assertThat(seen).hasSize(batches - 1);
             AnalysisOptions options = AnalysisOptions.defaults(new EjmlEigenSolver());
-            for (int w = 0; w < 4; w++) {
-                LayerSnapshot s = seen.get(w);
-                assertThat(s.windowSamples()).isEqualTo(1000);
-                assertThat(s.stepMin()).isEqualTo(1000L * w / rows);
-                assertThat(s.stepMax()).isEqualTo((1000L * (w + 1) - 1) / rows);
+            for (LayerSnapshot s : seen) {
+                long end = (s.totalSamples() / 250) * 250;
+                long first = Math.max(0, end - 1000);
+                assertThat(s.windowEnd()).isEqualTo(end);
+                assertThat(s.windowFirst()).isEqualTo(first);
+                assertThat(s.windowSamples()).isEqualTo(end - first).isGreaterThanOrEqualTo(500);
+                assertThat(s.stepMin()).isEqualTo(first / rows);
+                assertThat(s.stepMax()).isEqualTo((end - 1) / rows);
                 CovarianceAccumulator ref = CovarianceAccumulator.create(dims);
-                ref.update(all, 1000 * w * dims, 1000);
+                ref.update(all, (int) first * dims, (int) (end - first));
                 double[] expected = SpectrumAnalyzer.analyze(ref.snapshot(), options).spectrum().eigenvalues();
                 assertThat(Dense.relativeError(s.report().spectrum().eigenvalues(), expected)).isLessThan(1e-10);
             }
-            assertThat(seen.get(3).totalSamples()).isEqualTo(4000);
+            assertThat(seen.get(seen.size() - 1).totalSamples()).isEqualTo(4200);
+            var doc = http.get("/v1/runs/sw/layers/h/spectrum").json();
+            assertThat(doc.get("mature").asBoolean()).isTrue();
+            assertThat(doc.get("window").get("mode").asText()).isEqualTo("sliding");
+            assertThat(doc.get("window").get("panes").asInt()).isEqualTo(4);
+            assertThat(doc.get("window").get("first_sample").asLong()).isEqualTo(3000);
+            assertThat(doc.get("window").get("end_sample").asLong()).isEqualTo(4000);
         }
     }
 

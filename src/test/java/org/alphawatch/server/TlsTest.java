@@ -17,7 +17,7 @@ import java.util.Optional;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 import org.alphawatch.core.spectrum.EjmlEigenSolver;
-import org.alphawatch.pipeline.WindowMode;
+import org.alphawatch.core.window.WindowMode;
 import org.alphawatch.testing.ExternalTools;
 import org.alphawatch.testing.TestServers;
 import org.junit.jupiter.api.Test;

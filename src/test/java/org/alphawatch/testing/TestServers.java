@@ -4,7 +4,7 @@ import java.time.Duration;
 import java.util.Random;
 import org.alphawatch.core.spectrum.EjmlEigenSolver;
 import org.alphawatch.pipeline.MonitorConfig;
-import org.alphawatch.pipeline.WindowMode;
+import org.alphawatch.core.window.WindowMode;
 import org.alphawatch.server.MonitorService;
 import org.alphawatch.server.ServerConfig;
 
@@ -16,9 +16,13 @@ public final class TestServers {
         return MonitorService.create(ServerConfig.local(0, config), new EjmlEigenSolver()).start();
     }
 
-    /** Refresh only when the test asks ({@code refreshAll}); the timer is an hour away. */
+    /**
+     * Refresh only when the test asks ({@code refreshAll}); the timer is an hour away. One group (no
+     * interval) and mature from 2 samples: for tests that are not about intervals or maturity.
+     */
     public static MonitorConfig manualRefresh(WindowMode mode, long size) {
-        return MonitorConfig.defaults().withWindow(mode, size).withRefresh(0, Duration.ofHours(1)).withCiGroups(0);
+        return MonitorConfig.defaults().withWindow(mode, size).withRefresh(0, Duration.ofHours(1)).withCiGroups(1)
+                .withMinSamples(2);
     }
 
     /** Rows with a power-law-ish spectrum that depends on the layer, seeded by (layer, producer, batch). */

@@ -150,12 +150,7 @@ public final class CovarianceAccumulator {
         double w = wa + wb;
         double f = wa * wb / w;
         Kernels.difference(other.mean, other.meanLow, mean, meanLow, delta);
-        for (int i = 0; i < dims; i++) {
-            int row = i * dims;
-            for (int j = i; j < dims; j++) {
-                comoment.add(row + j, other.comoment.get(row + j));
-            }
-        }
+        comoment.addAll(other.comoment);
         comoment.addOuterUpper(delta, f);
         if (wa == 0) {
             System.arraycopy(other.mean, 0, mean, 0, dims);
@@ -209,6 +204,21 @@ public final class CovarianceAccumulator {
             m[j] = mean[j] + meanLow[j];
         }
         return new CovarianceSnapshot(dims, count, weight, m, cov);
+    }
+
+    /** Makes this an exact copy of {@code other} without allocating (same dims; {@code other} not modified). */
+    public void copyFrom(CovarianceAccumulator other) {
+        if (other.dims != dims) {
+            throw new IllegalArgumentException("cannot copy " + other.dims + " dims into " + dims);
+        }
+        if (other == this) {
+            return;
+        }
+        System.arraycopy(other.mean, 0, mean, 0, dims);
+        System.arraycopy(other.meanLow, 0, meanLow, 0, dims);
+        comoment.copyFrom(other.comoment);
+        count = other.count;
+        weight = other.weight;
     }
 
     public CovarianceAccumulator copy() {

@@ -58,6 +58,11 @@ public final class CrossCovarianceAccumulator {
         return new CrossCovarianceAccumulator(dims);
     }
 
+    /** Bytes held by an accumulator of {@code dims} (both co-moment matrices and the means), excluding workspaces. */
+    public static long stateBytes(int dims) {
+        return 16L * dims * dims + 48L * dims;
+    }
+
     public int dims() {
         return dims;
     }

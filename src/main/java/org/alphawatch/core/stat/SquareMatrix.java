@@ -47,13 +47,47 @@ final class SquareMatrix {
         }
     }
 
+    /** This += other, every entry (both triangles; the lower one stays whatever the kernels left, unused). */
+    void addAll(SquareMatrix other) {
+        if (heap != null && other.heap != null) {
+            for (int i = 0; i < heap.length; i++) {
+                heap[i] += other.heap[i];
+            }
+        } else if (direct != null && other.direct != null) {
+            org.bytedeco.openblas.global.openblas.cblas_daxpy(n * n, 1.0, other.direct, 1, direct, 1);
+        } else {
+            for (int i = 0; i < n * n; i++) {
+                add(i, other.get(i));
+            }
+        }
+    }
+
+    /** This = other, every entry. */
+    void copyFrom(SquareMatrix other) {
+        if (heap != null && other.heap != null) {
+            System.arraycopy(other.heap, 0, heap, 0, heap.length);
+        } else if (direct != null && other.direct != null) {
+            direct.clear();
+            direct.put(other.direct.duplicate().clear());
+            direct.clear();
+        } else {
+            for (int i = 0; i < n * n; i++) {
+                set(i, other.get(i));
+            }
+        }
+    }
+
     void clear() {
         if (heap != null) {
             Arrays.fill(heap, 0);
         } else {
-            for (int i = 0; i < n * n; i++) {
-                direct.put(i, 0);
+            // Bulk writes of zeros (BLAS dscal by 0 may keep NaNs, which a reset must not).
+            double[] zeros = new double[Math.min(n * n, 4096)];
+            direct.clear();
+            while (direct.hasRemaining()) {
+                direct.put(zeros, 0, Math.min(zeros.length, direct.remaining()));
             }
+            direct.clear();
         }
     }
 
@@ -77,12 +111,16 @@ final class SquareMatrix {
         }
     }
 
-    /** Upper triangle *= f. */
+    /** Every entry *= f (the unused lower triangle is zero or scaled along; f is finite). */
     void scaleUpper(double f) {
+        if (direct != null) {
+            org.bytedeco.openblas.global.openblas.cblas_dscal(n * n, f, direct, 1);
+            return;
+        }
         for (int i = 0; i < n; i++) {
             int row = i * n;
             for (int j = i; j < n; j++) {
-                set(row + j, get(row + j) * f);
+                heap[row + j] *= f;
             }
         }
     }

@@ -1,0 +1,180 @@
+package org.alphawatch.pipeline;
+
+import java.io.ByteArrayInputStream;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.alphawatch.core.format.BinaryReader;
+import org.alphawatch.core.format.BinaryWriter;
+import org.alphawatch.core.format.FormatException;
+import org.alphawatch.core.stat.CovarianceAccumulator;
+import org.alphawatch.core.stat.CrossCovarianceAccumulator;
+import org.alphawatch.core.window.WindowMode;
+import org.alphawatch.core.window.WindowSpec;
+import org.alphawatch.core.window.WindowedCovariance;
+
+/**
+ * The saved state of one layer, as checkpoints hold it (docs/durability.md). Version 2 (written):
+ *
+ * <pre>
+ * u32 magic "AWLS"   u16 version 2
+ * string run         string layer        u32 dims      u64 last applied sequence number
+ * block window state (WindowedCovariance, its own versioned and checksummed layout)
+ * u8 has repeats     [i64 span, block cross state, block previous cross state (may be empty)]
+ * u32 history points { i64 step, i64 time ms, 9 f64 (alpha, ci lo, ci hi, r2, effective rank,
+ *                      participation ratio, stable rank, energy slope, cv alpha), i64 window samples }
+ * u32 CRC32C of everything before
+ * </pre>
+ *
+ * (little-endian; strings: u16 length + UTF-8; blocks: u32 length + bytes). Version 1 (big-endian,
+ * written before the sliding window existed) is still read: its accumulator shards become the
+ * groups of a cumulative window (a decay window when the monitor is configured for decay).
+ */
+final class LayerState {
+    private static final int MAGIC = 0x534c5741; // "AWLS" little-endian
+    private static final int VERSION = 2;
+    private static final int V1 = 1;
+
+    /** A decoded layer state. */
+    record Restored(LayerKey key, int dims, long lastAppliedSeq, WindowedCovariance window, RepeatPairs repeats,
+                    List<HistoryPoint> history) {}
+
+    private LayerState() {}
+
+    static byte[] write(LayerKey key, int dims, long lastAppliedSeq, WindowedCovariance window, RepeatPairs repeats,
+                        List<HistoryPoint> history) {
+        BinaryWriter w = new BinaryWriter(256);
+        w.i32(MAGIC).u16(VERSION).string(key.run()).string(key.layer()).i32(dims).i64(lastAppliedSeq);
+        w.block(window.toByteArray());
+        w.u8(repeats == null ? 0 : 1);
+        if (repeats != null) {
+            repeats.write(w);
+        }
+        w.i32(history.size());
+        for (HistoryPoint p : history) {
+            w.i64(p.step()).i64(p.timeMillis());
+            for (double v : values(p)) {
+                w.f64(v);
+            }
+            w.i64(p.windowSamples());
+        }
+        return w.toByteArrayWithCrc();
+    }
+
+    private static double[] values(HistoryPoint p) {
+        return new double[] {p.alpha(), p.alphaLo(), p.alphaHi(), p.r2(), p.effectiveRank(), p.participationRatio(),
+            p.stableRank(), p.energySlope(), p.cvAlpha()};
+    }
+
+    private static HistoryPoint point(long step, long time, double[] v, long window) {
+        return new HistoryPoint(step, time, v[0], v[1], v[2], v[3], v[4], v[5], v[6], window, v[7], v[8]);
+    }
+
+    /** Decodes version 2, or version 1 with {@code config} deciding the window its shards become. */
+    static Restored read(byte[] bytes, MonitorConfig config) {
+        if (bytes.length >= 4 && bytes[0] == 0 && bytes[1] == 0 && bytes[2] == 0 && bytes[3] == V1) {
+            return readV1(bytes, config);
+        }
+        String what = "layer state";
+        BinaryReader r = BinaryReader.withCrc(bytes, what);
+        if (r.i32("magic") != MAGIC) {
+            throw new FormatException(what + ": bad magic (not a layer state)");
+        }
+        int version = r.u16("version");
+        if (version != VERSION) {
+            throw new FormatException(what + ": version " + version + " is not supported");
+        }
+        LayerKey key = key(r.string("run"), r.string("layer"));
+        int dims = r.i32("dims", 1, MonitorConfig.MAX_DIMS_LIMIT);
+        long seq = r.i64("last applied sequence number", 0, Long.MAX_VALUE);
+        WindowedCovariance window = WindowedCovariance.fromByteArray(r.block("window"));
+        if (window.dims() != dims) {
+            throw new FormatException(what + ": " + key + " has " + dims + " units, its window " + window.dims());
+        }
+        RepeatPairs repeats = r.u8("has repeats") == 1 ? RepeatPairs.read(r, dims) : null;
+        int n = r.i32("history points", 0, 1 << 24);
+        List<HistoryPoint> history = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            long step = r.i64("history step");
+            long time = r.i64("history time");
+            double[] v = new double[9];
+            for (int j = 0; j < v.length; j++) {
+                v[j] = r.f64("history value");
+            }
+            history.add(point(step, time, v, r.i64("history window samples")));
+        }
+        r.end();
+        return new Restored(key, dims, seq, window, repeats, history);
+    }
+
+    private static LayerKey key(String run, String layer) {
+        try {
+            return new LayerKey(run, layer);
+        } catch (IllegalArgumentException e) {
+            throw new FormatException("layer state: " + e.getMessage());
+        }
+    }
+
+    /** Version 1: DataOutputStream (big-endian) fields, no checksum of its own (the checkpoint has one). */
+    private static Restored readV1(byte[] bytes, MonitorConfig config) {
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
+            in.readInt(); // version
+            LayerKey key = key(in.readUTF(), in.readUTF());
+            int dims = in.readInt();
+            if (dims < 1 || dims > MonitorConfig.MAX_DIMS_LIMIT) {
+                throw new FormatException("layer state v1: dims " + dims);
+            }
+            long seq = in.readLong();
+            in.readLong(); // window samples (the shards' counts)
+            in.readLong(); // total samples
+            long stepMin = in.readLong();
+            long stepMax = in.readLong();
+            in.readLong(); // samples since refresh
+            in.readInt(); // next shard
+            int shards = in.readInt();
+            if (shards < 1 || shards > WindowSpec.MAX_GROUPS) {
+                throw new FormatException("layer state v1: " + shards + " shards");
+            }
+            List<CovarianceAccumulator> groups = new ArrayList<>();
+            for (int i = 0; i < shards; i++) {
+                groups.add(CovarianceAccumulator.fromByteArray(lengthPrefixed(in, bytes.length, "shard")));
+            }
+            byte[] c = lengthPrefixed(in, bytes.length, "cross-covariance");
+            RepeatPairs repeats = c.length == 0 ? null : RepeatPairs.cumulative(CrossCovarianceAccumulator.fromByteArray(c));
+            int n = in.readInt();
+            if (n < 0 || n > bytes.length / 88) {
+                throw new FormatException("layer state v1: " + n + " history points");
+            }
+            List<HistoryPoint> history = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                long step = in.readLong();
+                long time = in.readLong();
+                double[] v = new double[9];
+                for (int j = 0; j < v.length; j++) {
+                    v[j] = in.readDouble();
+                }
+                history.add(point(step, time, v, in.readLong()));
+            }
+            if (in.available() != 0) {
+                throw new FormatException("layer state v1: " + in.available() + " unexpected bytes");
+            }
+            WindowSpec spec = config.window() == WindowMode.DECAY
+                    ? WindowSpec.decay(config.windowSpec(dims).samples(), shards) : WindowSpec.cumulative(shards);
+            WindowedCovariance window = WindowedCovariance.ofGroups(dims, spec, groups, stepMin, stepMax);
+            return new Restored(key, dims, seq, window, repeats, history);
+        } catch (IOException e) {
+            throw new FormatException("layer state v1: truncated (" + e.getMessage() + ")");
+        }
+    }
+
+    private static byte[] lengthPrefixed(DataInputStream in, int limit, String what) throws IOException {
+        int len = in.readInt();
+        if (len < 0 || len > limit) {
+            throw new FormatException("layer state v1: " + what + " length " + len);
+        }
+        byte[] b = new byte[len];
+        in.readFully(b);
+        return b;
+    }
+}
