@@ -1,11 +1,15 @@
 package org.alphawatch.alert;
 
+import java.util.Locale;
+
 /** What changed; the {@code kind} label of {@code alphawatch_alerts_total}. */
 public enum AlertKind {
-    /** alpha left its trailing baseline (two-sided CUSUM on robustly standardized alpha). */
+    /** alpha differs from the previous disjoint window's by more than its noise and the minimum shift. */
     ALPHA_SHIFT,
-    /** effective rank fell below a fraction of its baseline: the code collapsed onto few dimensions. */
+    /** effective rank fell below a fraction of the previous disjoint window's: the code collapsed onto few dimensions. */
     EFFECTIVE_RANK_COLLAPSE,
+    /** the numerical rank fell: directions (often whole units) stopped carrying variance. */
+    RANK_DROP,
     /** alpha crossed the smoothness threshold 1 + 2/d (either way). */
     SMOOTHNESS_CROSSING,
     /** no batch arrived for the configured time. */
@@ -14,6 +18,6 @@ public enum AlertKind {
     REJECTION_SURGE;
 
     public String label() {
-        return name().toLowerCase();
+        return name().toLowerCase(Locale.ROOT);
     }
 }

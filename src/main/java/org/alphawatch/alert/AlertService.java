@@ -58,8 +58,15 @@ public final class AlertService implements MonitorObserver, AutoCloseable {
     }
 
     private void onSnapshot(LayerSnapshot s) {
-        publish(engine.onSnapshot(s.key(), s.step(), s.refreshedAtMillis(), s.report().alpha(),
-                s.report().metrics().effectiveRank()));
+        publish(engine.onSnapshot(s.key(), observation(s)));
+    }
+
+    /** What the detector reads of a snapshot. */
+    public static AlertEngine.Observation observation(LayerSnapshot s) {
+        var ci = s.report().alphaInterval();
+        return new AlertEngine.Observation(s.step(), s.refreshedAtMillis(), s.windowFirst(), s.windowEnd(),
+                s.report().alpha(), ci == null ? Double.NaN : ci.standardError(), s.report().metrics().effectiveRank(),
+                s.report().spectrum().numericalRank());
     }
 
     @Override

@@ -17,6 +17,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
+import org.alphawatch.alert.DetectorTrial;
 import org.alphawatch.core.spectrum.EigenSolver;
 import org.alphawatch.core.linalg.LinearAlgebra;
 import org.alphawatch.core.spectrum.EjmlEigenSolver;
@@ -75,6 +76,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--trainer", description = "instead: the built-in trainer's speed with and without the monitor attached")
     boolean trainer;
 
+    @Option(names = "--detector", description = "instead: the alert detector on synthetic codes streamed through the monitor "
+            + "(false alarms on stationary streams, delay on real changes) for each --dims (powers of two) and --rows")
+    boolean detector;
+
     @Option(names = "--steps", paramLabel = "N", defaultValue = "2000", description = "trainer steps per measurement (default: ${DEFAULT-VALUE})")
     int steps;
 
@@ -89,6 +94,9 @@ public final class BenchCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         if (trainer) {
             return benchTrainer(out);
+        }
+        if (detector) {
+            return benchDetector(out);
         }
         if (rows.isEmpty() || rows.stream().anyMatch(r -> r < 1) || dims.isEmpty()
                 || dims.stream().anyMatch(d -> d < 2 || d > 16_384)) {
@@ -196,6 +204,43 @@ public final class BenchCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "with monitor:    %.1f s, %.0f samples/s (every %d steps: 3 layers x %d rows, repeats, "
                 + "probes at 4 densities every %d steps)%n", w, samples / w, s.emitEvery(), s.batch(), s.probeEvery());
         out.printf(Locale.ROOT, "monitoring cost on the training loop: %+.1f%%%n", 100 * (w / a - 1));
+        return ExitCodes.OK;
+    }
+
+    /** One table row per scenario; the middle batch size also gets the other spectra and the changes. */
+    private int benchDetector(PrintWriter out) {
+        for (int d : dims) {
+            if (d < 16 || Integer.bitCount(d) != 1) {
+                throw new UserInputException("--detector needs --dims that are powers of two >= 16, not " + d);
+            }
+        }
+        int middle = rows.get(rows.size() / 2);
+        out.println("alert detector, default thresholds and window (16 samples per unit, 8 panes, refresh per pane),");
+        out.println("6 windows before the change and 4 after; alpha error: against the population exponent");
+        out.println(DetectorTrial.header());
+        out.flush();
+        long seed = 1;
+        for (int d : dims) {
+            for (int b : rows) {
+                int windows = Math.max(6, 40 * b / (16 * d));
+                List<DetectorTrial.Scenario> scenarios = new ArrayList<>();
+                scenarios.add(new DetectorTrial.Scenario(d, b, 1.2, DetectorTrial.Change.NONE, 0, windows, 0, seed++));
+                if (b == middle) {
+                    scenarios.add(new DetectorTrial.Scenario(d, b, 0.8, DetectorTrial.Change.NONE, 0, windows, 0, seed++));
+                    scenarios.add(new DetectorTrial.Scenario(d, b, 2.0, DetectorTrial.Change.NONE, 0, windows, 0, seed++));
+                    scenarios.add(new DetectorTrial.Scenario(d, b, 1.2, DetectorTrial.Change.ALPHA_STEP, 0.3, windows, 4,
+                            seed++));
+                    scenarios.add(new DetectorTrial.Scenario(d, b, 1.2, DetectorTrial.Change.ALPHA_STEP, 1.0, windows, 4,
+                            seed++));
+                    scenarios.add(new DetectorTrial.Scenario(d, b, 1.2, DetectorTrial.Change.HALF_DEAD, 0, windows, 4,
+                            seed++));
+                }
+                for (DetectorTrial.Scenario sc : scenarios) {
+                    out.println(DetectorTrial.row(DetectorTrial.run(sc, solver)));
+                    out.flush();
+                }
+            }
+        }
         return ExitCodes.OK;
     }
 

@@ -66,6 +66,11 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--stay", description = "keep serving after the report until Ctrl-C")
     boolean stay;
 
+    @Option(names = "--event", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "script a change for the detector to catch: at 60% of the steps half of h1's units in the "
+                    + "dropout-0.2 model go dead (default on; --no-event trains without it)")
+    boolean event;
+
     private final EigenSolver solver;
 
     public DemoCommand(EigenSolver solver) {
@@ -78,7 +83,7 @@ public final class DemoCommand implements Callable<Integer> {
         PrintStream out = new PrintStream(new WriterOutputStream(w), true);
         String command = "./alphawatch demo" + (mode.equals("autoencoder") ? "" : " " + mode) + (quick ? " --quick" : "")
                 + (steps != null ? " --steps " + steps : "") + (seed != 1 ? " --seed " + seed : "")
-                + ("tanh".equals(activation) ? "" : " --activation " + activation);
+                + ("tanh".equals(activation) ? "" : " --activation " + activation) + (event ? "" : " --no-event");
         if (steps != null && steps < 10) {
             throw new UserInputException("--steps " + steps + " must be >= 10");
         }
@@ -122,6 +127,9 @@ public final class DemoCommand implements Callable<Integer> {
             case "relu" -> s = s.withActivation(org.alphawatch.train.Activation.RELU);
             default -> throw new UserInputException("--activation '" + activation + "' is not tanh or relu");
         }
+        if (!event) {
+            s = s.withEvent(null);
+        }
         if (attach != null) {
             return attached(s, out, command, start);
         }
@@ -143,9 +151,14 @@ public final class DemoCommand implements Callable<Integer> {
             service.monitor().awaitIdle(Duration.ofSeconds(60));
             double seconds = (System.nanoTime() - start) / 1e9;
             String settingsText = String.format(Locale.ROOT, "seed %d, %d steps of %d images per model, dropout %s, "
-                    + "monitor window tumbling 2048 samples, final measurement on %d held-out images", seed, s.steps(),
+                    + "monitor: sliding windows of 16 samples per unit in 8 panes, mature from 10 samples per unit, "
+                    + "refresh every 2 s, default detector; final measurement on %d held-out images", seed, s.steps(),
                     s.batch(), Arrays.toString(s.dropouts()), s.evalSamples());
-            DemoReport.write(outDir, results, demo, command, settingsText, seconds, url);
+            org.alphawatch.train.DemoAlerts alerts = org.alphawatch.train.DemoAlerts.classify(s,
+                    service.alerts().recent());
+            DemoReport.write(outDir, results, demo, command, settingsText, seconds, url, alerts.markdown(s));
+            out.println();
+            out.print(alerts.markdown(s));
             out.println();
             out.print(DemoReport.summaryTable(results));
             out.println();
@@ -172,7 +185,8 @@ public final class DemoCommand implements Callable<Integer> {
         List<AutoencoderDemo.ModelResult> results = demo.run();
         double seconds = (System.nanoTime() - start) / 1e9;
         DemoReport.write(outDir, results, demo, command + " --attach " + attach, "seed " + seed + ", " + s.steps()
-                + " steps per model, streamed to " + attach, seconds, attach);
+                + " steps per model, streamed to " + attach, seconds, attach,
+                "The monitor at " + attach + " ran the detector; its alerts are at " + attach + "/v1/alerts.\n");
         out.println();
         out.print(DemoReport.summaryTable(results));
         out.printf(Locale.ROOT, "%nreport: %s (%.0f s); the monitor at %s keeps the runs%n", outDir.resolve("report.md"),

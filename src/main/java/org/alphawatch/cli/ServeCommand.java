@@ -85,8 +85,14 @@ public final class ServeCommand implements Callable<Integer> {
     Double readTimeoutSeconds;
     @Option(names = "--alert-warmup", paramLabel = "N", description = "default 8")
     Integer alertWarmup;
-    @Option(names = "--alert-cusum-threshold", paramLabel = "H", description = "default 10")
-    Double alertCusumThreshold;
+    @Option(names = "--alert-shift-sigmas", paramLabel = "Z", description = "default 5")
+    Double alertShiftSigmas;
+    @Option(names = "--alert-min-shift", paramLabel = "A", description = "default 0.1")
+    Double alertMinShift;
+    @Option(names = "--alert-confirm", paramLabel = "N", description = "default 2")
+    Integer alertConfirm;
+    @Option(names = "--alert-rank-drop-fraction", paramLabel = "F", description = "default 0.1")
+    Double alertRankDropFraction;
     @Option(names = "--alert-collapse-fraction", paramLabel = "F", description = "default 0.5")
     Double alertCollapseFraction;
     @Option(names = "--alert-stale-seconds", paramLabel = "S", description = "default 300")
@@ -115,7 +121,9 @@ public final class ServeCommand implements Callable<Integer> {
                 .set("max-runs", maxRuns).set("max-layers-per-run", maxLayersPerRun).set("max-dims", maxDims)
                 .set("history-size", historySize).set("input-dim", inputDim).set("bits", bits).set("top-k", topK)
                 .set("token-file", tokenFile).set("auth-reads", authReads).set("alert-warmup", alertWarmup)
-                .set("alert-cusum-threshold", alertCusumThreshold).set("alert-collapse-fraction", alertCollapseFraction)
+                .set("alert-shift-sigmas", alertShiftSigmas)
+                .set("alert-min-shift", alertMinShift).set("alert-confirm", alertConfirm)
+                .set("alert-rank-drop-fraction", alertRankDropFraction).set("alert-collapse-fraction", alertCollapseFraction)
                 .set("alert-stale-seconds", alertStaleSeconds).set("alert-surge-per-minute", alertSurgePerMinute)
                 .set("alert-webhook", alertWebhook).set("tls-cert", tlsCert).set("tls-key", tlsKey)
                 .set("read-timeout-seconds", readTimeoutSeconds).set("durability", durability).set("state-dir", stateDir)

@@ -58,9 +58,12 @@ public final class ServeSettings {
         {"tls-cert", "", "PEM certificate chain: serve HTTPS (with tls-key)"},
         {"tls-key", "", "PEM private key (PKCS#8) for tls-cert"},
         {"read-timeout-seconds", "10", "longest pause while reading a request; a request must arrive within 10x this"},
-        {"alert-warmup", "8", "snapshots that only build a layer's baseline before alpha and rank alerts"},
-        {"alert-cusum-threshold", "10", "CUSUM decision interval h (robust standard deviations) for alpha shifts"},
-        {"alert-collapse-fraction", "0.5", "effective rank below this fraction of its baseline is a collapse"},
+        {"alert-warmup", "8", "mature snapshots of a layer that are never tested (its first moments)"},
+        {"alert-shift-sigmas", "5", "alpha shift threshold, in standard errors of the difference of two disjoint windows"},
+        {"alert-min-shift", "0.1", "smallest alpha shift that raises an alert, whatever the errors"},
+        {"alert-confirm", "2", "consecutive snapshots that must agree before an alert"},
+        {"alert-collapse-fraction", "0.5", "effective rank below this fraction of the previous window's is a collapse"},
+        {"alert-rank-drop-fraction", "0.1", "numerical rank below (1 - this) of the previous window's is a rank drop"},
         {"alert-stale-seconds", "300", "a layer without batches for this long is stale (0: off)"},
         {"alert-surge-per-minute", "100", "refusals within a minute that raise a surge alert (0: off)"},
         {"alert-webhook", "", "URL that receives every alert as a JSON POST"},
@@ -129,10 +132,10 @@ public final class ServeSettings {
                     .maxRuns(intValue("max-runs")).maxLayersPerRun(intValue("max-layers-per-run"))
                     .maxDims(intValue("max-dims")).historySize(intValue("history-size")).inputDim(intValue("input-dim"))
                     .bits(doubleValue("bits")).topK(intValue("top-k")).build();
-            AlertConfig d = AlertConfig.defaults();
-            AlertConfig alerts = new AlertConfig(intValue("alert-warmup"), d.baselineWeight(), d.cusumSlack(),
-                    doubleValue("alert-cusum-threshold"), d.minScale(), doubleValue("alert-collapse-fraction"),
-                    Duration.ofSeconds(longValue("alert-stale-seconds")), intValue("alert-surge-per-minute"));
+            AlertConfig alerts = new AlertConfig(intValue("alert-warmup"), doubleValue("alert-shift-sigmas"),
+                    doubleValue("alert-min-shift"), intValue("alert-confirm"), doubleValue("alert-collapse-fraction"),
+                    doubleValue("alert-rank-drop-fraction"), Duration.ofSeconds(longValue("alert-stale-seconds")),
+                    intValue("alert-surge-per-minute"));
             return new ServerConfig(values.get("bind"), intValue("port"), token(env), boolValue("auth-reads"), monitor)
                     .withAlerts(alerts, webhook())
                     .withTls(path("tls-cert"), path("tls-key"))

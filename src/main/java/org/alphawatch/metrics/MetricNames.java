@@ -35,7 +35,9 @@ public final class MetricNames {
     public static final String READOUT_R2 = "alphawatch.projection.readout.r2";
     /** alphawatch_spectrum_refresh_seconds_{count,sum,max}{run,layer} */
     public static final String REFRESH = "alphawatch.spectrum.refresh";
-    /** alphawatch_spectrum_refresh_coalesced_total{run,layer}: refreshes replaced before they ran */
+    /** alphawatch_spectrum_refresh_failures_total{run,layer}: refreshes that threw (the spectrum shown is older) */
+    public static final String REFRESH_FAILURES = "alphawatch.spectrum.refresh.failures";
+    /** alphawatch_spectrum_refresh_coalesced_total{run,layer}: refresh requests merged into a running one's follow-up */
     public static final String REFRESH_COALESCED = "alphawatch.spectrum.refresh.coalesced";
     /** alphawatch_ingest_samples_total{run,layer} */
     public static final String INGEST_SAMPLES = "alphawatch.ingest.samples";

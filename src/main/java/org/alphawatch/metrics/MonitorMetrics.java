@@ -44,6 +44,7 @@ public final class MonitorMetrics implements MonitorObserver {
         Counter batches;
         Counter bytes;
         Counter coalesced;
+        Counter failures;
         Timer refresh;
         int exportedRanks;
     }
@@ -94,10 +95,12 @@ public final class MonitorMetrics implements MonitorObserver {
             m.bytes = Counter.builder(INGEST_BYTES).tags(tags).baseUnit("bytes").description("Activation bytes applied")
                     .register(registry);
             m.coalesced = Counter.builder(REFRESH_COALESCED).tags(tags)
-                    .description("Refreshes replaced by a newer one before they ran").register(registry);
+                    .description("Refresh requests merged into the follow-up of a running refresh").register(registry);
+            m.failures = Counter.builder(REFRESH_FAILURES).tags(tags)
+                    .description("Refreshes that failed; the spectrum shown is older").register(registry);
             m.refresh = Timer.builder(REFRESH).tags(tags).description("Wall time of a spectrum refresh")
                     .register(registry);
-            m.meters.addAll(List.of(m.samples, m.batches, m.bytes, m.coalesced, m.refresh));
+            m.meters.addAll(List.of(m.samples, m.batches, m.bytes, m.coalesced, m.failures, m.refresh));
             gauge(m, tags, ALPHA, "Power-law exponent alpha of the eigenspectrum", r -> r.alpha());
             gauge(m, tags, ALPHA_R2, "r^2 of the log-log power-law fit", r -> r.fit().r2());
             gauge(m, tags, ALPHA_CI_LOWER, "Lower end of the 95% jackknife interval of alpha",
@@ -163,13 +166,28 @@ public final class MonitorMetrics implements MonitorObserver {
     }
 
     @Override
+    public void refreshFailed(LayerKey key) {
+        LayerMeters m = layers.get(key);
+        if (m != null) {
+            m.failures.increment();
+        }
+    }
+
+    @Override
+    public void refreshed(LayerKey key, double seconds) {
+        LayerMeters m = layers.get(key);
+        if (m != null) {
+            m.refresh.record((long) (seconds * 1e9), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    @Override
     public void snapshot(LayerSnapshot snapshot) {
         LayerMeters m = layers.get(snapshot.key());
         if (m == null) {
             return;
         }
         m.snapshot = snapshot;
-        m.refresh.record((long) (snapshot.refreshSeconds() * 1e9), TimeUnit.NANOSECONDS);
         int k = snapshot.report().spectrum().size();
         synchronized (m) {
             Tags tags = Tags.of(TAG_RUN, snapshot.key().run(), TAG_LAYER, snapshot.key().layer());

@@ -265,6 +265,7 @@ final class LayerMonitor {
                         view.spec(), view.samples(), view.firstSample(), view.endSample(), minSamples, total,
                         System.currentTimeMillis(), seconds, report, projection);
                 account.lastCostSeconds = seconds;
+                ctx.observer().refreshed(key, seconds);
             }
             if (snapshots.accept(snap)) {
                 ctx.publisher().accept(snap);

@@ -24,6 +24,9 @@ public interface MonitorObserver {
     /** A refresh threw (e.g. the eigen-solver did not converge); the previous snapshot stays, marked. */
     default void refreshFailed(LayerKey key) {}
 
+    /** A refresh finished (mature or not) after {@code seconds} of compute. */
+    default void refreshed(LayerKey key, double seconds) {}
+
     /** A mature snapshot became the layer's current spectrum. */
     default void snapshot(LayerSnapshot snapshot) {}
 
@@ -63,6 +66,11 @@ public interface MonitorObserver {
             @Override
             public void refreshFailed(LayerKey key) {
                 list.forEach(o -> o.refreshFailed(key));
+            }
+
+            @Override
+            public void refreshed(LayerKey key, double seconds) {
+                list.forEach(o -> o.refreshed(key, seconds));
             }
 
             @Override

@@ -23,9 +23,9 @@ import reactor.netty.http.server.HttpServerRoutes;
 
 /** {@code GET /v1/alerts} and the per-run detector thresholds {@code GET|PUT /v1/runs/{run}/alert-config}. */
 final class AlertRoutes implements AlphawatchServer.ExtraRoute {
-    private static final Set<String> FIELDS = Set.of("warmup", "baseline_weight", "cusum_slack", "cusum_threshold",
-            "min_scale", "collapse_fraction", "stale_after_seconds", "surge_per_minute");
-    private static final long MAX_CONFIG_BYTES = 16 * 1024;
+    private static final Set<String> FIELDS = Set.of("warmup", "shift_sigmas", "min_shift", "confirm",
+            "collapse_fraction", "rank_drop_fraction", "stale_after_seconds", "surge_per_minute");
+    private static final int MAX_CONFIG_BYTES = 16 * 1024;
 
     private final AlertService alerts;
 
@@ -57,11 +57,11 @@ final class AlertRoutes implements AlphawatchServer.ExtraRoute {
     static Map<String, Object> toMap(AlertConfig c) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("warmup", c.warmup());
-        m.put("baseline_weight", c.baselineWeight());
-        m.put("cusum_slack", c.cusumSlack());
-        m.put("cusum_threshold", c.cusumThreshold());
-        m.put("min_scale", c.minScale());
+        m.put("shift_sigmas", c.shiftSigmas());
+        m.put("min_shift", c.minShift());
+        m.put("confirm", c.confirm());
         m.put("collapse_fraction", c.collapseFraction());
+        m.put("rank_drop_fraction", c.rankDropFraction());
         m.put("stale_after_seconds", c.staleAfter().toSeconds());
         m.put("surge_per_minute", c.surgePerMinute());
         return m;
@@ -86,38 +86,71 @@ final class AlertRoutes implements AlphawatchServer.ExtraRoute {
         if (!Names.valid(run)) {
             return server.error(res, 400, RejectReason.INVALID_NAME.label(), "run name is invalid");
         }
-        return req.receive().aggregate().asByteArray().defaultIfEmpty(new byte[0]).flatMap(body -> {
-            if (body.length > MAX_CONFIG_BYTES) {
-                return Mono.from(server.error(res, 413, RejectReason.BODY_TOO_LARGE.label(), "config body over 16 KiB"));
+        if (!server.monitor().runs().containsKey(run)) {
+            return server.error(res, 404, "not_found", "no run '" + run + "' (thresholds are set for existing runs)");
+        }
+        // Read at most 16 KiB: a larger body is refused as it arrives, never buffered whole.
+        return req.receive().asByteArray()
+                .reduceWith(() -> new AlphawatchServer.BoundedBuffer(1024, MAX_CONFIG_BYTES),
+                        AlphawatchServer.BoundedBuffer::append)
+                .defaultIfEmpty(new AlphawatchServer.BoundedBuffer(0, MAX_CONFIG_BYTES))
+                .flatMap(body -> Mono.from(apply(server, res, run, body.bytes())))
+                .onErrorResume(AlphawatchServer.BoundedBuffer.TooLarge.class, e -> {
+                    res.header("Connection", "close");
+                    return Mono.from(server.error(res, 413, RejectReason.BODY_TOO_LARGE.label(),
+                            "config body over 16 KiB"));
+                });
+    }
+
+    private Publisher<Void> apply(AlphawatchServer server, HttpServerResponse res, String run, byte[] body) {
+        try {
+            JsonNode n = server.json().readTree(body);
+            if (n == null || !n.isObject()) {
+                throw new IllegalArgumentException("body must be a JSON object");
             }
-            try {
-                JsonNode n = server.json().readTree(body);
-                if (n == null || !n.isObject()) {
-                    throw new IllegalArgumentException("body must be a JSON object");
+            for (Iterator<String> it = n.fieldNames(); it.hasNext(); ) {
+                String f = it.next();
+                if (!FIELDS.contains(f)) {
+                    throw new IllegalArgumentException("unknown field '" + f + "' (known: " + FIELDS + ")");
                 }
-                for (Iterator<String> it = n.fieldNames(); it.hasNext(); ) {
-                    String f = it.next();
-                    if (!FIELDS.contains(f)) {
-                        throw new IllegalArgumentException("unknown field '" + f + "' (known: " + FIELDS + ")");
-                    }
-                }
-                AlertConfig c = alerts.engine().config(run);
-                AlertConfig updated = new AlertConfig(n.path("warmup").asInt(c.warmup()),
-                        n.path("baseline_weight").asDouble(c.baselineWeight()),
-                        n.path("cusum_slack").asDouble(c.cusumSlack()),
-                        n.path("cusum_threshold").asDouble(c.cusumThreshold()),
-                        n.path("min_scale").asDouble(c.minScale()),
-                        n.path("collapse_fraction").asDouble(c.collapseFraction()),
-                        Duration.ofSeconds(n.path("stale_after_seconds").asLong(c.staleAfter().toSeconds())),
-                        n.path("surge_per_minute").asInt(c.surgePerMinute()));
-                alerts.engine().configure(run, updated);
-                return Mono.from(server.send(res, 200, toMap(updated)));
-            } catch (IllegalArgumentException e) {
-                return Mono.from(server.error(res, 400, RejectReason.BAD_PARAMETER.label(), e.getMessage()));
-            } catch (java.io.IOException e) {
-                return Mono.from(server.error(res, 400, RejectReason.BAD_PARAMETER.label(), "body is not JSON: "
-                        + e.getMessage()));
             }
-        });
+            AlertConfig c = alerts.engine().config(run);
+            AlertConfig updated = new AlertConfig(integer(n, "warmup", c.warmup()),
+                    number(n, "shift_sigmas", c.shiftSigmas()), number(n, "min_shift", c.minShift()),
+                    integer(n, "confirm", c.confirm()), number(n, "collapse_fraction", c.collapseFraction()),
+                    number(n, "rank_drop_fraction", c.rankDropFraction()),
+                    Duration.ofSeconds(integer(n, "stale_after_seconds", c.staleAfter().toSeconds())),
+                    integer(n, "surge_per_minute", c.surgePerMinute()));
+            alerts.engine().configure(run, updated);
+            return server.send(res, 200, toMap(updated));
+        } catch (IllegalArgumentException e) {
+            return server.error(res, 400, RejectReason.BAD_PARAMETER.label(), e.getMessage());
+        } catch (java.io.IOException e) {
+            return server.error(res, 400, RejectReason.BAD_PARAMETER.label(), "body is not JSON: " + e.getMessage());
+        }
+    }
+
+    /** A JSON number (not a string, object or boolean), or the fallback when the field is absent. */
+    private static double number(JsonNode n, String field, double fallback) {
+        JsonNode v = n.get(field);
+        if (v == null) {
+            return fallback;
+        }
+        if (!v.isNumber() || !Double.isFinite(v.asDouble())) {
+            throw new IllegalArgumentException(field + " must be a finite number, got " + v);
+        }
+        return v.asDouble();
+    }
+
+    /** A JSON integer (3, not 3.9, "3" or 3.0e0 with a fraction), or the fallback when absent. */
+    private static int integer(JsonNode n, String field, long fallback) {
+        JsonNode v = n.get(field);
+        if (v == null) {
+            return (int) fallback;
+        }
+        if (!v.isIntegralNumber() || !v.canConvertToInt()) {
+            throw new IllegalArgumentException(field + " must be an integer, got " + v);
+        }
+        return v.asInt();
     }
 }

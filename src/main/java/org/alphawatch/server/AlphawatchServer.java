@@ -279,6 +279,7 @@ public final class AlphawatchServer implements AutoCloseable {
         private final long limit;
 
         BoundedBuffer(int initial, long limit) {
+            // The initial capacity never exceeds what arrived or a small constant: declared sizes are not trusted.
             this.out = new ByteArrayOutputStream(initial);
             this.limit = limit;
         }

@@ -12,7 +12,7 @@ public interface ActivationSink {
     /** Delivers a batch, waiting while the monitor is full; false when it was refused. */
     boolean emit(ActivationBatch batch) throws InterruptedException;
 
-    /** The layer's latest alpha, for the progress line. */
+    /** The layer's current (mature) alpha, for the progress line; empty while the window is immature. */
     OptionalDouble alpha(LayerKey key);
 
     /** The in-process monitor, with its backpressure rule: block while the queue is full. */
@@ -26,7 +26,8 @@ public interface ActivationSink {
 
             @Override
             public OptionalDouble alpha(LayerKey key) {
-                return monitor.snapshot(key).map(s -> OptionalDouble.of(s.report().alpha())).orElse(OptionalDouble.empty());
+                return monitor.snapshot(key).filter(s -> s.mature()).map(s -> OptionalDouble.of(s.report().alpha()))
+                        .orElse(OptionalDouble.empty());
             }
         };
     }

@@ -36,38 +36,69 @@ public final class AutoencoderDemo {
     static final int[] FINAL_DENSITIES = {16, 32, 64, 128, 256};
     private static final int JACKKNIFE_GROUPS = 10;
 
-    /** What to train. */
     /**
+     * A scripted change the monitor should catch: from {@code step} on, the upper half of hidden
+     * layer {@code hidden}'s units in model {@code model} are dead (output 0, no gradient).
+     */
+    public record Event(int model, int hidden, int step) {
+        public String describe(Settings s) {
+            int units = s.sizes()[hidden + 1];
+            return String.format(Locale.ROOT, "at step %d, %d of the %d units of %s/%s go dead (output 0 from then on)",
+                    step, units / 2, units, runName(s.dropouts()[model]), layerName(hidden));
+        }
+    }
+
+    /**
+     * What to train.
+     *
      * @param activation tanh by default: with ReLU, 30-70% of these autoencoders' hidden units die
      *                   during training (and whole layers at high dropout), with tanh none do and the
      *                   reconstruction error is 3-4x lower (docs/reproduction.md has the numbers)
+     * @param event      the scripted change, or null
      */
     public record Settings(double[] dropouts, int[] sizes, Activation activation, int steps, int batch, int emitEvery,
                            int probeEvery, int repeatEvery, int evalSamples, int parallel, long seed,
-                           double learningRate) {
+                           double learningRate, Event event) {
         public static Settings quick(long seed) {
             return new Settings(new double[] {0, 0.2, 0.4, 0.6, 0.8}, new int[] {256, 128, 64, 128, 256},
-                    Activation.TANH, 1500, 64, 5, 100, 10, 4096, Runtime.getRuntime().availableProcessors(), seed, 1e-3);
+                    Activation.TANH, 1500, 64, 5, 100, 10, 4096, Runtime.getRuntime().availableProcessors(), seed, 1e-3,
+                    null).withDefaultEvent();
         }
 
         public static Settings full(long seed) {
             return new Settings(new double[] {0, 0.2, 0.4, 0.6, 0.8}, new int[] {256, 128, 64, 128, 256},
-                    Activation.TANH, 12000, 64, 5, 250, 10, 16384, Runtime.getRuntime().availableProcessors(), seed, 1e-3);
+                    Activation.TANH, 12000, 64, 5, 250, 10, 16384, Runtime.getRuntime().availableProcessors(), seed, 1e-3,
+                    null).withDefaultEvent();
         }
 
         public Settings withSteps(int s) {
             return new Settings(dropouts, sizes, activation, s, batch, emitEvery, probeEvery, repeatEvery, evalSamples,
-                    parallel, seed, learningRate);
+                    parallel, seed, learningRate, event).withDefaultEvent();
         }
 
         public Settings withModels(double[] d, int threads) {
             return new Settings(d, sizes, activation, steps, batch, emitEvery, probeEvery, repeatEvery, evalSamples,
-                    threads, seed, learningRate);
+                    threads, seed, learningRate, event != null && event.model() < d.length ? event : null);
         }
 
         public Settings withActivation(Activation a) {
-            return new Settings(dropouts, sizes, a, steps, batch, emitEvery, probeEvery, repeatEvery, evalSamples,
-                    parallel, seed, learningRate);
+            return new Settings(dropouts, sizes, a, steps, batch, emitEvery, probeEvery,
+                    repeatEvery, evalSamples, parallel, seed, learningRate, event);
+        }
+
+        public Settings withEvent(Event e) {
+            return new Settings(dropouts, sizes, activation, steps, batch, emitEvery, probeEvery, repeatEvery,
+                    evalSamples, parallel, seed, learningRate, e);
+        }
+
+        /** The default event: half of h1 in the second model (dropout 0.2) dies at 60% of the steps. */
+        Settings withDefaultEvent() {
+            return withEvent(dropouts.length > 1 ? new Event(1, 0, steps * 6 / 10) : null);
+        }
+
+        /** Train rows each layer receives per training step (what a delay in steps means in samples). */
+        public double rowsPerStep() {
+            return (double) batch / emitEvery;
         }
     }
 
@@ -217,7 +248,15 @@ public final class AutoencoderDemo {
         AtomicLong refused = new AtomicLong();
         double ema = Double.NaN;
         long t0 = System.nanoTime();
+        Event event = settings.event() != null && settings.event().model() == index ? settings.event() : null;
         for (int step = 1; step <= settings.steps(); step++) {
+            if (event != null && step == event.step()) {
+                int units = net.hiddenSize(event.hidden());
+                net.silence(event.hidden(), units / 2, units);
+                if (out != null) {
+                    out.println("[event] " + event.describe(settings));
+                }
+            }
             data.fill(x, batch, rng);
             double loss = net.trainStep(x, x, batch, Loss.MSE, adam);
             ema = Double.isNaN(ema) ? loss : 0.98 * ema + 0.02 * loss;

@@ -110,7 +110,8 @@ public final class DemoReport {
     }
 
     public static void write(Path dir, List<AutoencoderDemo.ModelResult> models, AutoencoderDemo demo, String command,
-                             String settingsText, double seconds, String serverUrl) throws IOException {
+                             String settingsText, double seconds, String serverUrl, String alertsMarkdown)
+            throws IOException {
         String activation = demo.settings().activation().name().toLowerCase(Locale.ROOT);
         Files.createDirectories(dir);
         int layers = models.get(0).layers().size();
@@ -159,8 +160,11 @@ public final class DemoReport {
         }
         md.append("\n\n## Spectra (log-log, normalized, with fits)\n\n");
         spectra.forEach(f -> md.append("![").append(f).append("](").append(f).append(")\n\n"));
-        md.append("## alpha during training (the monitor's tumbling windows)\n\n");
+        md.append("## alpha during training (the monitor's mature sliding windows)\n\n");
+        md.append("Each point is a mature snapshot of the monitor's sliding window (16 samples per unit, 8 panes; ")
+                .append("mature from 10 samples per unit), with its jackknife interval over the panes.\n\n");
         histories.forEach(f -> md.append("![").append(f).append("](").append(f).append(")\n\n"));
+        md.append("## Alerts\n\n").append(alertsMarkdown).append('\n');
         md.append("## alpha vs dropout\n\n![").append(byDropout).append("](").append(byDropout).append(")\n\n");
         md.append("## Probe trajectories (random projection, first two coordinates, unit RMS)\n\n");
         probes.forEach(f -> md.append("![").append(f).append("](").append(f).append(")\n\n"));
@@ -213,6 +217,11 @@ public final class DemoReport {
             double[] hi = points.stream().mapToDouble(p -> p[3]).toArray();
             plot.band(x, lo, hi, color(i));
             plot.line(String.format(Locale.ROOT, "D=%.1f", models.get(i).dropout()), x, y, color(i), false);
+        }
+        AutoencoderDemo.Event event = demo.settings().event();
+        if (event != null && AutoencoderDemo.layerName(event.hidden()).equals(layer)) {
+            plot.shadeX(event.step(), event.step() + 1, String.format(Locale.ROOT, "event: half of D=%.1f's units die",
+                    demo.settings().dropouts()[event.model()]));
         }
         return plot.render(680, 420);
     }

@@ -92,8 +92,10 @@ public final class HttpActivationSink implements ActivationSink {
             if (r.statusCode() != 200) {
                 return OptionalDouble.empty();
             }
-            JsonNode a = json.readTree(r.body()).get("alpha");
-            return a == null || !a.isNumber() ? OptionalDouble.empty() : OptionalDouble.of(a.asDouble());
+            JsonNode doc = json.readTree(r.body());
+            JsonNode a = doc.get("alpha");
+            boolean mature = doc.path("mature").asBoolean(true);
+            return a == null || !a.isNumber() || !mature ? OptionalDouble.empty() : OptionalDouble.of(a.asDouble());
         } catch (IOException e) {
             return OptionalDouble.empty();
         } catch (InterruptedException e) {

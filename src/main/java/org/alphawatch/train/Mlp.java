@@ -29,6 +29,7 @@ public final class Mlp {
     private final double[][] mask;
     private final double[][] dropped;
     private final double[][] grad; // gradient w.r.t. each layer's output, reused
+    private final boolean[][] silenced; // [hidden layer][unit]: dead units (output 0, no gradient)
     private final double[] input;
     private boolean lastTrain;
     private boolean reuseMasks; // tests: keep the last masks so finite differences see one network
@@ -56,6 +57,7 @@ public final class Mlp {
         mask = new double[layers][];
         dropped = new double[layers][];
         grad = new double[layers + 1][];
+        silenced = new boolean[layers][];
         input = new double[maxBatch * sizes[0]];
         grad[0] = new double[maxBatch * sizes[0]];
         Rng init = new Rng(seed ^ 0x5DEECE66DL);
@@ -88,6 +90,35 @@ public final class Mlp {
         return dropout;
     }
 
+    /**
+     * Makes units [from, to) of hidden layer {@code h} dead from now on: their output is 0 and no
+     * gradient flows through them (what happens to ReLU units that never activate again).
+     */
+    public void silence(int h, int from, int to) {
+        if (h < 0 || h >= layers - 1 || from < 0 || to > sizes[h + 1] || from > to) {
+            throw new IllegalArgumentException("units [" + from + ", " + to + ") of hidden layer " + h);
+        }
+        if (silenced[h] == null) {
+            silenced[h] = new boolean[sizes[h + 1]];
+        }
+        for (int j = from; j < to; j++) {
+            silenced[h][j] = true;
+        }
+    }
+
+    private static void zeroSilenced(boolean[] dead, double[] v, int rows, int out) {
+        if (dead == null) {
+            return;
+        }
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < out; j++) {
+                if (dead[j]) {
+                    v[r * out + j] = 0;
+                }
+            }
+        }
+    }
+
     /** Number of hidden layers (the ones that carry a code to monitor). */
     public int hiddenLayers() {
         return layers - 1;
@@ -110,6 +141,7 @@ public final class Mlp {
             TrainKernels.affine(cur, rows, in, w[l], b[l], out, pre[l]);
             boolean isHidden = l < layers - 1;
             (isHidden ? hidden : Activation.IDENTITY).apply(pre[l], act[l], rows * out);
+            zeroSilenced(silenced[l], act[l], rows, out);
             if (isHidden && train && dropout > 0) {
                 double keep = 1 - dropout;
                 double scale = 1 / keep;
@@ -173,6 +205,7 @@ public final class Mlp {
             double[] g = grad[l + 1];
             boolean isHidden = l < layers - 1;
             if (isHidden) {
+                zeroSilenced(silenced[l], g, rows, out);
                 if (lastTrain && dropout > 0) {
                     double[] m = mask[l];
                     for (int i = 0; i < rows * out; i++) {

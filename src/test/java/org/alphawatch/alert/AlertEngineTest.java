@@ -7,79 +7,170 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.function.DoubleSupplier;
 import org.alphawatch.pipeline.LayerKey;
 import org.junit.jupiter.api.Test;
 
-/** The detector on synthetic snapshot sequences: no false alarms when stationary, bounded delay on a step. */
+/**
+ * The detector on synthetic sequences of sliding windows (8 panes; a snapshot each time a pane
+ * closes): each pane carries its own sampling noise, a window's alpha is the mean over its panes,
+ * so consecutive snapshots share 7/8 of their noise, as in the monitor. No false alarms when
+ * stationary; one alarm per real change.
+ */
 class AlertEngineTest {
     private static final LayerKey KEY = new LayerKey("run", "h1");
+    private static final int PANES = 8;
+    private static final long PANE = 512;
+
+    /** Feeds snapshots; pane p's level comes from {@code level}, its noise from {@code noise}. */
+    private static final class Stream {
+        final AlertEngine engine;
+        final double[] paneAlpha = new double[100_000];
+        final double[] paneRank = new double[100_000];
+        final int[] paneNumericalRank = new int[100_000];
+        int panes;
+        final List<Alert> alerts = new ArrayList<>();
+        final List<Integer> alertPanes = new ArrayList<>();
+
+        Stream(AlertEngine engine) {
+            this.engine = engine;
+        }
+
+        void pane(double alpha, double rank, int numericalRank) {
+            paneAlpha[panes] = alpha;
+            paneRank[panes] = rank;
+            paneNumericalRank[panes] = numericalRank;
+            panes++;
+            if (panes < 5) {
+                return; // immature: 5 panes are 10 d samples
+            }
+            int k = Math.min(PANES, panes);
+            double a = 0;
+            double r = 0;
+            int nr = Integer.MAX_VALUE;
+            double[] leaveOut = new double[k];
+            for (int i = panes - k; i < panes; i++) {
+                a += paneAlpha[i] / k;
+                r += paneRank[i] / k;
+                nr = Math.min(nr, paneNumericalRank[i]);
+            }
+            // Jackknife standard error over the window's panes, as the monitor computes it.
+            double mean = 0;
+            for (int g = 0; g < k; g++) {
+                leaveOut[g] = (a * k - paneAlpha[panes - k + g]) / (k - 1);
+                mean += leaveOut[g] / k;
+            }
+            double ss = 0;
+            for (double v : leaveOut) {
+                ss += (v - mean) * (v - mean);
+            }
+            double se = Math.sqrt((k - 1.0) / k * ss);
+            List<Alert> got = engine.onSnapshot(KEY, new AlertEngine.Observation(panes, panes * 1000L,
+                    (panes - k) * PANE, panes * PANE, a, se, r, nr));
+            for (Alert x : got) {
+                alerts.add(x);
+                alertPanes.add(panes);
+            }
+        }
+    }
+
+    private static void stationary(DoubleSupplier noise, long seed) {
+        Stream s = new Stream(new AlertEngine(AlertConfig.defaults(), 0));
+        for (int i = 0; i < 20_000; i++) {
+            s.pane(1.5 + noise.getAsDouble(), 40 * (1 + 0.05 * noise.getAsDouble()), 256);
+        }
+        assertThat(s.alerts).isEmpty();
+    }
 
     @Test
     void stationaryNoisyAlphaRaisesNothing() {
-        AlertEngine engine = new AlertEngine(AlertConfig.defaults(), 0);
         Random r = new Random(91);
-        List<Alert> all = new ArrayList<>();
-        for (int i = 0; i < 5000; i++) {
-            all.addAll(engine.onSnapshot(KEY, i, i * 1000L, 1.5 + 0.02 * r.nextGaussian(), 40 + r.nextGaussian()));
-        }
-        assertThat(all).isEmpty();
+        // pane noise 0.03: a window's alpha has sd 0.011, its jackknife se about the same
+        stationary(() -> 0.03 * r.nextGaussian(), 91);
     }
 
     @Test
     void heavyTailedNoiseRaisesNothing() {
-        AlertEngine engine = new AlertEngine(AlertConfig.defaults(), 0);
         Random r = new Random(92);
-        List<Alert> all = new ArrayList<>();
-        for (int i = 0; i < 3000; i++) {
-            // Student-t with 5 degrees of freedom: occasional large deviations.
+        stationary(() -> {
+            // Student-t with 3 degrees of freedom: occasional panes far out.
             double chi = 0;
-            for (int k = 0; k < 5; k++) {
+            for (int k = 0; k < 3; k++) {
                 double g = r.nextGaussian();
                 chi += g * g;
             }
-            double t = r.nextGaussian() / Math.sqrt(chi / 5);
-            all.addAll(engine.onSnapshot(KEY, i, i, 2.0 + 0.02 * t, 30));
-        }
-        assertThat(all).isEmpty();
+            return 0.03 * r.nextGaussian() / Math.sqrt(chi / 3);
+        }, 92);
     }
 
-    /** A shift of 5 noise standard deviations is flagged by the 4th snapshot after it (CUSUM k = 0.5, h = 10: about 2.5 expected). */
+    /**
+     * A step of 0.3 (either way) is flagged once a window of new panes can be compared with a window
+     * of old ones: within 2 windows plus the confirmation; exactly one alarm per change.
+     */
     @Test
-    void stepChangeIsDetectedWithinFourSnapshots() {
+    void stepChangeIsDetectedOnceWithinTwoWindows() {
         for (int sign : new int[] {1, -1}) {
-            AlertEngine engine = new AlertEngine(AlertConfig.defaults(), 0);
             Random r = new Random(93 + sign);
-            int changeAt = 200;
-            int firstAlarm = -1;
-            int alarms = 0;
-            for (int i = 0; i < 400; i++) {
-                double alpha = 1.2 + 0.02 * r.nextGaussian() + (i >= changeAt ? sign * 0.1 : 0);
-                List<Alert> a = engine.onSnapshot(KEY, i, i, alpha, 40);
-                if (!a.isEmpty()) {
-                    assertThat(a.get(0).kind()).isEqualTo(AlertKind.ALPHA_SHIFT);
-                    assertThat(a.get(0).message()).contains(sign > 0 ? "shifted up" : "shifted down");
-                    alarms++;
-                    if (firstAlarm < 0) {
-                        firstAlarm = i;
-                    }
-                }
+            Stream s = new Stream(new AlertEngine(AlertConfig.defaults(), 0));
+            int change = 300;
+            for (int i = 0; i < 900; i++) {
+                s.pane(1.2 + 0.03 * r.nextGaussian() + (i >= change ? sign * 0.3 : 0), 40, 256);
             }
-            assertThat(firstAlarm - changeAt).as("delay in snapshots").isBetween(0, 3);
-            assertThat(alarms).as("one alarm per change: the new level becomes the baseline").isEqualTo(1);
+            assertThat(s.alerts).extracting(Alert::kind).containsExactly(AlertKind.ALPHA_SHIFT);
+            assertThat(s.alerts.get(0).message()).contains(sign > 0 ? "shifted up" : "shifted down");
+            int delay = s.alertPanes.get(0) - change;
+            assertThat(delay).as("delay in panes").isBetween(1, 2 * PANES + 2);
         }
+    }
+
+    /** A small shift well above the noise but below min-shift is not an alarm; a second change after re-arming is. */
+    @Test
+    void minimumShiftAndReArming() {
+        Random r = new Random(95);
+        Stream s = new Stream(new AlertEngine(AlertConfig.defaults(), 0));
+        for (int i = 0; i < 1500; i++) {
+            double level = i < 300 ? 1.2 : i < 700 ? 1.26 : i < 1100 ? 1.26 + 0.5 : 1.26;
+            s.pane(level + 0.005 * r.nextGaussian(), 40, 256);
+        }
+        assertThat(s.alerts).extracting(Alert::kind).containsExactly(AlertKind.ALPHA_SHIFT, AlertKind.ALPHA_SHIFT);
+        assertThat(s.alertPanes.get(0)).isBetween(700, 720);
+        assertThat(s.alertPanes.get(1)).isBetween(1100, 1120);
+        assertThat(s.alerts.get(1).message()).contains("shifted down");
+    }
+
+    @Test
+    void deadUnitsDropTheNumericalRankOnce() {
+        Random r = new Random(96);
+        Stream s = new Stream(new AlertEngine(AlertConfig.defaults(), 0));
+        for (int i = 0; i < 400; i++) {
+            boolean dead = i >= 200;
+            s.pane(1.22 + (dead ? -0.05 : 0) + 0.01 * r.nextGaussian(), dead ? 29 : 38, dead ? 128 : 256);
+        }
+        assertThat(s.alerts).extracting(Alert::kind).containsExactly(AlertKind.RANK_DROP);
+        assertThat(s.alerts.get(0).message()).contains("from 256 to 128");
+        assertThat(s.alertPanes.get(0) - 200).isBetween(1, 2 * PANES + 2);
     }
 
     @Test
     void effectiveRankCollapseIsReportedOnce() {
+        Stream s = new Stream(new AlertEngine(AlertConfig.defaults(), 0));
+        for (int i = 0; i < 400; i++) {
+            s.pane(1.5, i < 200 ? 40 : 15, 256);
+        }
+        assertThat(s.alerts).extracting(Alert::kind).containsExactly(AlertKind.EFFECTIVE_RANK_COLLAPSE);
+        assertThat(s.alerts.get(0).baseline()).isEqualTo(40.0);
+    }
+
+    /** A cumulative window always starts at sample 0: there is never a disjoint earlier window to compare with. */
+    @Test
+    void cumulativeWindowsHaveNoReferenceAndRaiseNoShift() {
         AlertEngine engine = new AlertEngine(AlertConfig.defaults(), 0);
         List<Alert> all = new ArrayList<>();
-        for (int i = 0; i < 100; i++) {
-            double rank = i < 50 ? 40 : 15;
-            all.addAll(engine.onSnapshot(KEY, i, i, 1.5, rank));
+        for (int i = 1; i < 200; i++) {
+            all.addAll(engine.onSnapshot(KEY, new AlertEngine.Observation(i, i, 0, i * 100L, i < 100 ? 1 : 3, 0.01,
+                    40, 256)));
         }
-        assertThat(all).extracting(Alert::kind).containsExactly(AlertKind.EFFECTIVE_RANK_COLLAPSE);
-        assertThat(all.get(0).step()).isEqualTo(50);
-        assertThat(all.get(0).baseline()).isEqualTo(40.0);
+        assertThat(all).isEmpty();
     }
 
     @Test
@@ -88,7 +179,7 @@ class AlertEngineTest {
         double[] alphas = {2.5, 2.6, 2.9, 3.2, 3.3, 2.8};
         List<Alert> all = new ArrayList<>();
         for (int i = 0; i < alphas.length; i++) {
-            all.addAll(engine.onSnapshot(KEY, i, i, alphas[i], 10));
+            all.addAll(engine.onSnapshot(KEY, new AlertEngine.Observation(i, i, 0, i + 1, alphas[i], 0.01, 10, 64)));
         }
         assertThat(all).extracting(Alert::kind).containsExactly(AlertKind.SMOOTHNESS_CROSSING,
                 AlertKind.SMOOTHNESS_CROSSING);
@@ -109,7 +200,9 @@ class AlertEngineTest {
 
     @Test
     void rejectionSurgeAboveTheRatePerMinute() {
-        AlertConfig c = new AlertConfig(8, 0.1, 0.5, 10, 0.01, 0.5, Duration.ofMinutes(5), 10);
+        AlertConfig d = AlertConfig.defaults();
+        AlertConfig c = new AlertConfig(d.warmup(), d.shiftSigmas(), d.minShift(), d.confirm(), d.collapseFraction(),
+                d.rankDropFraction(), Duration.ofMinutes(5), 10);
         AlertEngine engine = new AlertEngine(c, 0);
         List<Alert> all = new ArrayList<>();
         for (int i = 0; i < 10; i++) {
@@ -127,14 +220,16 @@ class AlertEngineTest {
     @Test
     void perRunThresholdsOverrideTheDefaults() {
         AlertEngine engine = new AlertEngine(AlertConfig.defaults(), 0);
-        engine.configure("run", new AlertConfig(3, 0.1, 0.5, 10, 0.01, 0.9, Duration.ZERO, 100));
-        assertThat(engine.config("run").warmup()).isEqualTo(3);
+        AlertConfig d = AlertConfig.defaults();
+        engine.configure("run", new AlertConfig(0, d.shiftSigmas(), d.minShift(), 1, 0.9, d.rankDropFraction(),
+                Duration.ZERO, 100));
+        assertThat(engine.config("run").warmup()).isZero();
         assertThat(engine.config("other").warmup()).isEqualTo(8);
-        List<Alert> all = new ArrayList<>();
-        for (int i = 0; i < 6; i++) {
-            all.addAll(engine.onSnapshot(KEY, i, i, 1.5, i < 4 ? 40 : 34)); // 34 < 0.9 * 40
+        Stream s = new Stream(engine);
+        for (int i = 0; i < 60; i++) {
+            s.pane(1.5, i < 30 ? 40 : 34, 256); // 34 < 0.9 * 40, one snapshot suffices (confirm 1)
         }
-        assertThat(all).extracting(Alert::kind).containsExactly(AlertKind.EFFECTIVE_RANK_COLLAPSE);
+        assertThat(s.alerts).extracting(Alert::kind).containsExactly(AlertKind.EFFECTIVE_RANK_COLLAPSE);
         assertThat(engine.tick(10_000_000, Map.of(KEY, 0L))).isEmpty(); // stale check off for this run
     }
 }

@@ -110,30 +110,42 @@ class AlertServiceTest {
 
     @Test
     void alertsEndpointAndPerRunConfig() throws Exception {
-        try (MonitorService service = TestServers.start(TestServers.manualRefresh(WindowMode.CUMULATIVE, 0))) {
+        // Sliding window of 2 panes of 400 samples, one pane per batch, mature at 400.
+        MonitorConfig config = TestServers.manualRefresh(WindowMode.SLIDING, 800).withCiGroups(2).withMinSamples(400);
+        try (MonitorService service = TestServers.start(config)) {
             Http http = new Http(service.server().baseUrl());
             assertThat(http.get("/v1/alerts").json().get("alerts").size()).isZero();
-            Http.Response put = http.send(java.net.http.HttpRequest.newBuilder(URI.create(http.base()
-                    + "/v1/runs/cfg/alert-config")).PUT(java.net.http.HttpRequest.BodyPublishers.ofString(
-                    "{\"warmup\": 3, \"collapse_fraction\": 0.9, \"cusum_threshold\": 1e9}")).build());
-            assertThat(put.status()).isEqualTo(200);
-            assertThat(put.json().get("warmup").asInt()).isEqualTo(3);
+            assertThat(put(http, "cfg", "{\"warmup\": 0}").status()).as("no such run yet").isEqualTo(404);
+            http.post("/v1/runs/cfg/layers/h/batches?step=0", NpyWriter.toBytes(TestServers.layerData(0, 0, 0, 400, 32),
+                    400, 32));
+            TestServers.settle(service);
+            Http.Response ok = put(http, "cfg", "{\"warmup\": 0, \"confirm\": 1, \"collapse_fraction\": 0.9}");
+            assertThat(ok.status()).isEqualTo(200);
+            assertThat(ok.json().get("warmup").asInt()).isZero();
             assertThat(http.get("/v1/runs/cfg/alert-config").json().get("collapse_fraction").asDouble()).isEqualTo(0.9);
             assertThat(http.get("/v1/runs/other/alert-config").json().get("warmup").asInt()).isEqualTo(8);
-            Http.Response bad = http.send(java.net.http.HttpRequest.newBuilder(URI.create(http.base()
-                    + "/v1/runs/cfg/alert-config")).PUT(java.net.http.HttpRequest.BodyPublishers.ofString(
-                    "{\"warmpu\": 3}")).build());
-            assertThat(bad.status()).isEqualTo(400);
-            assertThat(bad.json().get("detail").asText()).contains("unknown field 'warmpu'");
-            Http.Response invalid = http.send(java.net.http.HttpRequest.newBuilder(URI.create(http.base()
-                    + "/v1/runs/cfg/alert-config")).PUT(java.net.http.HttpRequest.BodyPublishers.ofString(
-                    "{\"collapse_fraction\": 2}")).build());
-            assertThat(invalid.json().get("detail").asText()).contains("collapse-fraction 2.0 outside (0, 1)");
+            String[][] refused = {
+                {"{\"warmpu\": 3}", "unknown field 'warmpu'"},
+                {"{\"collapse_fraction\": 2}", "collapse-fraction 2.0 outside (0, 1)"},
+                {"{\"warmup\": 3.9}", "warmup must be an integer, got 3.9"},
+                {"{\"min_shift\": \"abc\"}", "min_shift must be a finite number, got \"abc\""},
+                {"{\"min_shift\": {\"a\": 1}}", "min_shift must be a finite number"},
+                {"[1]", "body must be a JSON object"},
+            };
+            for (String[] c : refused) {
+                Http.Response bad = put(http, "cfg", c[0]);
+                assertThat(bad.status()).as(c[0]).isEqualTo(400);
+                assertThat(bad.json().get("detail").asText()).as(c[0]).contains(c[1]);
+            }
+            assertThat(http.get("/v1/runs/cfg/alert-config").json().get("warmup").asInt()).as("refusals changed nothing")
+                    .isZero();
+            Http.Response huge = put(http, "cfg", "{\"warmup\": 1" + " ".repeat(20_000) + "}");
+            assertThat(huge.status()).isEqualTo(413);
 
-            // Collapse of the effective rank through the real pipeline: warm-up of 3 refreshes on a rich
-            // code, then a code on two directions.
-            for (int step = 0; step < 5; step++) {
-                double[] x = step < 3 ? TestServers.layerData(0, 0, step, 400, 32) : lowRank(400, 32, step);
+            // Collapse of the effective rank through the real pipeline: two rich panes, then a code on
+            // two directions; the window [800, 1600) is compared with the disjoint [0, 800).
+            for (int step = 1; step < 5; step++) {
+                double[] x = step < 2 ? TestServers.layerData(0, 0, step, 400, 32) : lowRank(400, 32, step);
                 http.post("/v1/runs/cfg/layers/h/batches?step=" + step, NpyWriter.toBytes(x, 400, 32));
                 TestServers.settle(service);
             }
@@ -142,9 +154,15 @@ class AlertServiceTest {
                 Thread.sleep(20);
             }
             var alerts = http.get("/v1/alerts?run=cfg").json().get("alerts");
-            assertThat(alerts.size()).isGreaterThanOrEqualTo(1);
-            assertThat(alerts.get(0).get("kind").asText()).isEqualTo("effective_rank_collapse");
+            List<String> kinds = new java.util.ArrayList<>();
+            alerts.forEach(a -> kinds.add(a.get("kind").asText()));
+            assertThat(kinds).contains("effective_rank_collapse").doesNotHaveDuplicates();
         }
+    }
+
+    private static Http.Response put(Http http, String run, String body) {
+        return http.send(java.net.http.HttpRequest.newBuilder(URI.create(http.base() + "/v1/runs/" + run
+                + "/alert-config")).PUT(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build());
     }
 
     static double[] lowRank(int rows, int dims, long seed) {

@@ -101,6 +101,8 @@ function renderSnapshot() {
   document.getElementById("spectrum-facts").textContent = s.run + "/" + s.layer + " step " + s.step + ": alpha " +
     (s.alpha === null ? "n/a" : s.alpha.toFixed(3)) + ci + ", r2 " + (s.alpha_r2 === null ? "n/a" : s.alpha_r2.toFixed(3)) +
     ", window " + s.fit_range.join("-") + ", " + s.window.samples + " samples (" + s.window.mode + ")" +
+    (s.mature === false ? ", warming up: mature from " + s.min_samples + " samples (alpha reads high until then)" : "") +
+    (s.refresh_error ? ", last refresh failed: " + s.refresh_error : "") +
     (s.flags.length ? ", flags: " + s.flags.join(", ") : "");
   document.getElementById("metrics").innerHTML = "effective rank " + s.effective_rank.toFixed(2) +
     "<br>participation ratio " + s.participation_ratio.toFixed(2) + "<br>stable rank " + s.stable_rank.toFixed(2) +
