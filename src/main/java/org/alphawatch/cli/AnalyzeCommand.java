@@ -25,6 +25,8 @@ import org.alphawatch.core.spectrum.EigenSolver;
 import org.alphawatch.core.spectrum.Spectrum;
 import org.alphawatch.core.stat.CovarianceAccumulator;
 import org.alphawatch.core.stat.CrossCovarianceAccumulator;
+import org.alphawatch.core.window.WindowSpec;
+import org.alphawatch.core.window.WindowedCovariance;
 import org.alphawatch.io.NpyFormatException;
 import org.alphawatch.io.NpyReader;
 import org.alphawatch.plot.SpectrumPlots;
@@ -73,9 +75,10 @@ public final class AnalyzeCommand implements Callable<Integer> {
     @Option(names = "--dropout", paramLabel = "D", description = "dropout probability of the layer: reports (1-D) m b")
     Double dropout;
 
-    @Option(names = "--jackknife", paramLabel = "G", defaultValue = "10",
-            description = "groups for the jackknife interval on alpha (0 turns it off; default: ${DEFAULT-VALUE})")
-    int jackknife = 10;
+    @Option(names = "--jackknife", paramLabel = "G", defaultValue = "8",
+            description = "groups for the jackknife interval on alpha, rows interleaved in blocks of 256 as in the "
+                    + "monitor's cumulative window (0 turns it off; default: ${DEFAULT-VALUE})")
+    int jackknife = 8;
 
     @Option(names = "--top-k", paramLabel = "K", defaultValue = "0",
             description = "compute only the K largest eigenvalues (randomized subspace iteration, OpenBLAS back-end); "
@@ -105,8 +108,8 @@ public final class AnalyzeCommand implements Callable<Integer> {
         if (inputDim < 0) {
             throw new UserInputException("--input-dim " + inputDim + " must be >= 1");
         }
-        if (jackknife < 0 || jackknife == 1 || jackknife > 100) {
-            throw new UserInputException("--jackknife " + jackknife + " must be 0 (off) or 2..100");
+        if (jackknife < 0 || jackknife == 1 || jackknife > WindowSpec.MAX_GROUPS) {
+            throw new UserInputException("--jackknife " + jackknife + " must be 0 (off) or 2.." + WindowSpec.MAX_GROUPS);
         }
         AnalysisOptions options;
         try {
@@ -160,7 +163,10 @@ public final class AnalyzeCommand implements Callable<Integer> {
         }
     }
 
-    /** The files' rows split into G contiguous groups, one accumulator each. */
+    /**
+     * The files' rows in G groups, row i in group (i / 256) mod G: the monitor's cumulative window,
+     * so that analyze and serve give the same interval for the same rows.
+     */
     private record Shards(List<CovarianceAccumulator> accumulators, long totalRows, int cols) {}
 
     private Shards readSharded(List<Path> inputs, PrintStream err) throws IOException {
@@ -181,31 +187,20 @@ public final class AnalyzeCommand implements Callable<Integer> {
                 totalBytes += r.header().dataBytes();
             }
             int groups = jackknifeGroups(totalRows, cols);
-            List<CovarianceAccumulator> accs = new ArrayList<>();
-            for (int g = 0; g < Math.max(1, groups); g++) {
-                accs.add(CovarianceAccumulator.create(cols));
-            }
+            WindowedCovariance window = WindowedCovariance.create(cols, WindowSpec.cumulative(Math.max(1, groups)));
             int chunkRows = Math.max(1, CHUNK_BYTES / (8 * cols));
             double[] buf = new double[chunkRows * cols];
-            long row = 0;
             long bytesDone = 0;
             for (NpyReader r : readers) {
                 Progress progress = new Progress(err, "reading " + r.source(), totalBytes, PROGRESS_BYTES);
                 int n;
                 while ((n = r.readRows(buf, chunkRows)) > 0) {
-                    int start = 0;
-                    while (start < n) {
-                        int g = groups <= 1 ? 0 : (int) ((row + start) * groups / totalRows);
-                        long groupEnd = groups <= 1 ? Long.MAX_VALUE : ceilDiv((g + 1) * totalRows, groups);
-                        int end = (int) Math.min(n, groupEnd - row);
-                        accs.get(g).update(buf, start * cols, end - start);
-                        start = end;
-                    }
-                    row += n;
+                    window.update(buf, 0, n, 0);
                     bytesDone += (long) n * cols * r.header().type().size();
                     progress.update(bytesDone);
                 }
             }
+            List<CovarianceAccumulator> accs = window.liveGroups(); // nothing writes to the window again
             return new Shards(accs, totalRows, cols);
         } finally {
             for (NpyReader r : readers) {
@@ -214,17 +209,13 @@ public final class AnalyzeCommand implements Callable<Integer> {
         }
     }
 
-    private static long ceilDiv(long a, long b) {
-        return (a + b - 1) / b;
-    }
-
-    /** Fewer groups when the accumulators would not fit in a quarter of the heap or the samples are few. */
+    /** Fewer groups when the accumulators (and the analysis' one) would not fit in a quarter of the heap. */
     private int jackknifeGroups(long rows, int cols) {
         if (jackknife == 0) {
             return 1;
         }
         long perGroup = CovarianceAccumulator.stateBytes(cols);
-        long fit = Runtime.getRuntime().maxMemory() / 4 / perGroup;
+        long fit = Runtime.getRuntime().maxMemory() / 4 / perGroup - 1;
         return (int) Math.max(1, Math.min(Math.min(jackknife, fit), rows / 2));
     }
 

@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.alphawatch.core.analysis.AnalysisWorkspace;
 import org.alphawatch.core.analysis.SpectrumAnalyzer;
 import org.alphawatch.core.analysis.SpectrumReport;
 import org.alphawatch.core.stat.CrossCovarianceAccumulator;
@@ -79,6 +80,7 @@ final class LayerMonitor {
     private volatile long lastAppliedMillis = -1;
     private volatile long totalSamples;
     private long sequence; // refresh jobs only, one at a time
+    private AnalysisWorkspace workspace; // refresh jobs only: reused, so a refresh allocates no d x d array
 
     LayerMonitor(LayerKey key, int dims, LayerContext ctx) {
         this(key, dims, ctx, WindowedCovariance.create(dims, ctx.config().windowSpec(dims)), null, 0, List.of());
@@ -256,7 +258,10 @@ final class LayerMonitor {
                 snap = previous.withProjection(++sequence, System.currentTimeMillis(), projection,
                         (System.nanoTime() - t0) / 1e9);
             } else {
-                SpectrumReport report = SpectrumAnalyzer.analyze(view.groups(), ctx.options());
+                if (workspace == null) {
+                    workspace = new AnalysisWorkspace(dims, ctx.options());
+                }
+                SpectrumReport report = SpectrumAnalyzer.analyze(view.groups(), ctx.options(), workspace);
                 if (cross != null) {
                     report = report.withCrossValidated(SpectrumAnalyzer.crossValidated(cross.snapshot(), ctx.options()));
                 }

@@ -71,6 +71,38 @@ public final class PowerLawFitter {
         return new PowerLawFit(line[0], line[1], line[2], tried, new FitWindow(lo, hi), samples, dims, flags);
     }
 
+    /**
+     * The weights that make the fit linear in the log-eigenvalues: {@code alpha = sum_r c[r - lo]
+     * log lambda_r} over the window (they sum to 0, so a common scale of the eigenvalues does not
+     * change alpha). The first-order jackknife differentiates alpha through them.
+     */
+    public static double[] slopeCoefficients(FitWindow window) {
+        int lo = window.lo();
+        int hi = window.hi();
+        double sw = 0;
+        double swx = 0;
+        for (int r = lo; r <= hi; r++) {
+            sw += 1.0 / r;
+            swx += -Math.log(r) / r;
+        }
+        double xbar = swx / sw;
+        double sxx = 0;
+        for (int r = lo; r <= hi; r++) {
+            double dx = -Math.log(r) - xbar;
+            sxx += dx * dx / r;
+        }
+        double[] c = new double[hi - lo + 1];
+        for (int r = lo; r <= hi; r++) {
+            c[r - lo] = (-Math.log(r) - xbar) / r / sxx;
+        }
+        return c;
+    }
+
+    /** The largest rank the window for K eigenvalues can use (the fit window of {@code requested}, or the default). */
+    public static int windowEnd(int k, FitWindow requested) {
+        return Math.max(0, Math.min(k, requested != null ? requested.hi() : Math.max(DEFAULT_HI, defaultWindow(k)[1])));
+    }
+
     /** {slope alpha, intercept, weighted r^2}, centred sums for accuracy. */
     private static double[] weightedLine(double[] values, int lo, int hi) {
         double sw = 0;

@@ -1,5 +1,7 @@
 package org.alphawatch.core.stat;
 
+import org.alphawatch.core.linalg.SquareMatrix;
+
 import java.nio.DoubleBuffer;
 import org.alphawatch.core.linalg.LinearAlgebra;
 import org.bytedeco.openblas.global.openblas;
@@ -63,7 +65,7 @@ public interface CoMomentKernel {
                 Kernels.stage(f, offset, rows, dims, staged);
             }
             Kernels.center(staged, rows, dims, hi, lo);
-            Kernels.addCoMoment(staged, staged, rows, dims, m.heap, NONE, NONE, 0, true);
+            Kernels.addCoMoment(staged, staged, rows, dims, m.heapArray(), NONE, NONE, 0, true);
         }
     }
 
@@ -106,7 +108,7 @@ public interface CoMomentKernel {
                 centerRows(f, offset, rows, dims, hi, lo);
             }
             batch.clear();
-            openblas.cblas_dsyrk(ROW_MAJOR, UPPER, TRANS, dims, rows, 1.0, batch, dims, 1.0, m.direct, dims);
+            openblas.cblas_dsyrk(ROW_MAJOR, UPPER, TRANS, dims, rows, 1.0, batch, dims, 1.0, m.directBuffer(), dims);
         }
 
         // Separate loops per element type keep the inner loops simple enough to vectorize.

@@ -1,5 +1,7 @@
 package org.alphawatch.core.stat;
 
+import org.alphawatch.core.linalg.SquareMatrix;
+
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 
@@ -131,6 +133,22 @@ public final class CovarianceAccumulator {
         }
         weight = w;
         count += rows;
+    }
+
+    /**
+     * The co-moment matrix {@code M = sum_i w_i (a_i - mu)(a_i - mu)^T} as a live view of its upper
+     * triangle (row-major). For in-place linear algebra: code that writes to it (LAPACK reduces it)
+     * must {@link #reset} the accumulator before using it again.
+     */
+    public SquareMatrix comoments() {
+        return comoment;
+    }
+
+    /** Writes the mean (hi + lo parts summed) into {@code out[0..dims)}. */
+    public void meanInto(double[] out) {
+        for (int j = 0; j < dims; j++) {
+            out[j] = mean[j] + meanLow[j];
+        }
     }
 
     /** Adds another accumulator's samples to this one ({@code other} is not modified). */

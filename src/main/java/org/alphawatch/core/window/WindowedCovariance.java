@@ -308,6 +308,23 @@ public final class WindowedCovariance {
     }
 
     /**
+     * The non-empty groups of a cumulative or decay window themselves, not copies: for a reader on
+     * the writer's own thread (offline analysis), valid until the next update. Read only.
+     */
+    public List<CovarianceAccumulator> liveGroups() {
+        if (spec.mode() == WindowMode.SLIDING) {
+            throw new IllegalStateException("liveGroups is for cumulative and decay windows");
+        }
+        List<CovarianceAccumulator> out = new ArrayList<>();
+        for (Pane g : groups) {
+            if (g.acc.count() > 0) {
+                out.add(g.acc);
+            }
+        }
+        return out;
+    }
+
+    /**
      * The window as it is now, for a refresh on another thread; {@link WindowView#close()} it when
      * done. Throws when the previous view is still out.
      */

@@ -1,14 +1,15 @@
-package org.alphawatch.core.stat;
+package org.alphawatch.core.linalg;
 
 import java.nio.DoubleBuffer;
 import java.util.Arrays;
-import org.alphawatch.core.linalg.LinearAlgebra;
 
 /**
  * A dense n x n matrix of doubles, row-major, on the heap (pure-Java kernel) or off-heap (native
- * BLAS reads and writes it in place, without copies). Mutable, not thread-safe.
+ * BLAS and LAPACK read and write it in place, without copies). The accumulators keep symmetric
+ * matrices in the upper triangle ({@code j >= i}); a row-major upper triangle is the column-major
+ * lower triangle, which is how LAPACK is called on it. Mutable, not thread-safe.
  */
-final class SquareMatrix {
+public final class SquareMatrix {
     final int n;
     final double[] heap;
     final DoubleBuffer direct;
@@ -19,19 +20,83 @@ final class SquareMatrix {
         this.direct = direct;
     }
 
-    static SquareMatrix heap(int n) {
+    public static SquareMatrix heap(int n) {
         return new SquareMatrix(n, new double[n * n], null);
     }
 
-    static SquareMatrix direct(int n) {
+    public static SquareMatrix direct(int n) {
         return new SquareMatrix(n, null, LinearAlgebra.direct((long) n * n));
     }
 
-    double get(int i) {
+    public int size() {
+        return n;
+    }
+
+    public boolean isDirect() {
+        return direct != null;
+    }
+
+    /** The off-heap storage (for BLAS and LAPACK calls), or null on the heap. */
+    public DoubleBuffer directBuffer() {
+        return direct;
+    }
+
+    /** The heap storage, or null off-heap. */
+    public double[] heapArray() {
+        return heap;
+    }
+
+    /**
+     * {@code sum_ij S_ij B_ij} where S is the symmetric matrix whose upper triangle this holds and
+     * B is {@code b} read as a full symmetric matrix: the diagonal once, each j > i pair twice.
+     * The lower triangle of this matrix is not read.
+     */
+    public double symmetricDot(SquareMatrix b) {
+        double diagonal = 0;
+        double upper = 0;
+        for (int i = 0; i < n; i++) {
+            int row = i * n;
+            diagonal += get(row + i) * b.get(row + i);
+            double s = 0;
+            if (heap != null && b.heap != null) {
+                for (int j = i + 1; j < n; j++) {
+                    s += heap[row + j] * b.heap[row + j];
+                }
+            } else {
+                for (int j = i + 1; j < n; j++) {
+                    s += get(row + j) * b.get(row + j);
+                }
+            }
+            upper += s;
+        }
+        return diagonal + 2 * upper;
+    }
+
+    /** {@code x^T B x} for this matrix read as full (both triangles). */
+    public double quadraticForm(double[] x) {
+        double total = 0;
+        for (int i = 0; i < n; i++) {
+            int row = i * n;
+            double s = 0;
+            if (heap != null) {
+                for (int j = 0; j < n; j++) {
+                    s += heap[row + j] * x[j];
+                }
+            } else {
+                for (int j = 0; j < n; j++) {
+                    s += direct.get(row + j) * x[j];
+                }
+            }
+            total += x[i] * s;
+        }
+        return total;
+    }
+
+    public double get(int i) {
         return heap != null ? heap[i] : direct.get(i);
     }
 
-    void set(int i, double v) {
+    public void set(int i, double v) {
         if (heap != null) {
             heap[i] = v;
         } else {
@@ -39,7 +104,7 @@ final class SquareMatrix {
         }
     }
 
-    void add(int i, double v) {
+    public void add(int i, double v) {
         if (heap != null) {
             heap[i] += v;
         } else {
@@ -48,7 +113,7 @@ final class SquareMatrix {
     }
 
     /** This += other, every entry (both triangles; the lower one stays whatever the kernels left, unused). */
-    void addAll(SquareMatrix other) {
+    public void addAll(SquareMatrix other) {
         if (heap != null && other.heap != null) {
             for (int i = 0; i < heap.length; i++) {
                 heap[i] += other.heap[i];
@@ -63,7 +128,7 @@ final class SquareMatrix {
     }
 
     /** This = other, every entry. */
-    void copyFrom(SquareMatrix other) {
+    public void copyFrom(SquareMatrix other) {
         if (heap != null && other.heap != null) {
             System.arraycopy(other.heap, 0, heap, 0, heap.length);
         } else if (direct != null && other.direct != null) {
@@ -77,7 +142,7 @@ final class SquareMatrix {
         }
     }
 
-    void clear() {
+    public void clear() {
         if (heap != null) {
             Arrays.fill(heap, 0);
         } else {
@@ -92,7 +157,7 @@ final class SquareMatrix {
     }
 
     /** Upper triangle (j >= i) += f * a a^T. */
-    void addOuterUpper(double[] a, double f) {
+    public void addOuterUpper(double[] a, double f) {
         if (f == 0) {
             return;
         }
@@ -112,7 +177,7 @@ final class SquareMatrix {
     }
 
     /** Every entry *= f (the unused lower triangle is zero or scaled along; f is finite). */
-    void scaleUpper(double f) {
+    public void scaleUpper(double f) {
         if (direct != null) {
             org.bytedeco.openblas.global.openblas.cblas_dscal(n * n, f, direct, 1);
             return;
