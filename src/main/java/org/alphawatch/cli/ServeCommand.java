@@ -51,6 +51,8 @@ public final class ServeCommand implements Callable<Integer> {
     String queueBytes;
     @Option(names = "--max-body-bytes", paramLabel = "SIZE", description = "largest request body (default 64MB)")
     String maxBodyBytes;
+    @Option(names = "--body-memory", paramLabel = "SIZE", description = "memory for bodies in flight (default 256MB)")
+    String bodyMemory;
     @Option(names = "--memory-budget", paramLabel = "SIZE", description = "accumulator memory (default half the heap)")
     String memoryBudget;
     @Option(names = "--max-runs", paramLabel = "N", description = "default 64")
@@ -77,6 +79,9 @@ public final class ServeCommand implements Callable<Integer> {
     Path stateDir;
     @Option(names = "--checkpoint-seconds", paramLabel = "S", description = "default 60")
     Double checkpointSeconds;
+    @Option(names = "--recover", description = "start although saved state is damaged, skipping exactly the damage and "
+            + "reporting the loss (default: refuse to start)")
+    Boolean recover;
     @Option(names = "--tls-cert", paramLabel = "PEM", description = "certificate chain: serve HTTPS")
     Path tlsCert;
     @Option(names = "--tls-key", paramLabel = "PEM", description = "private key (PKCS#8) for --tls-cert")
@@ -117,7 +122,7 @@ public final class ServeCommand implements Callable<Integer> {
                 .set("min-samples", minSamples).set("include-open", includeOpen)
                 .set("refresh-samples", refreshSamples).set("refresh-seconds", refreshSeconds)
                 .set("fit-range", fitRange).set("ci-groups", ciGroups).set("queue-batches", queueBatches)
-                .set("queue-bytes", queueBytes).set("max-body-bytes", maxBodyBytes).set("memory-budget", memoryBudget)
+                .set("queue-bytes", queueBytes).set("max-body-bytes", maxBodyBytes).set("body-memory", bodyMemory).set("memory-budget", memoryBudget)
                 .set("max-runs", maxRuns).set("max-layers-per-run", maxLayersPerRun).set("max-dims", maxDims)
                 .set("history-size", historySize).set("input-dim", inputDim).set("bits", bits).set("top-k", topK)
                 .set("token-file", tokenFile).set("auth-reads", authReads).set("alert-warmup", alertWarmup)
@@ -127,7 +132,7 @@ public final class ServeCommand implements Callable<Integer> {
                 .set("alert-stale-seconds", alertStaleSeconds).set("alert-surge-per-minute", alertSurgePerMinute)
                 .set("alert-webhook", alertWebhook).set("tls-cert", tlsCert).set("tls-key", tlsKey)
                 .set("read-timeout-seconds", readTimeoutSeconds).set("durability", durability).set("state-dir", stateDir)
-                .set("checkpoint-seconds", checkpointSeconds);
+                .set("checkpoint-seconds", checkpointSeconds).set("recover", recover);
         return s.build(System.getenv());
     }
 
@@ -150,7 +155,7 @@ public final class ServeCommand implements Callable<Integer> {
                 cfg.monitor().window().label(), cfg.monitor().windowSamples() == 0 ? "sized per layer"
                         : cfg.monitor().windowSamples() + " samples",
                 cfg.token().isPresent() ? "required for writes" + (cfg.authReads() ? " and reads" : "") : "off",
-                cfg.durability().mode().name().toLowerCase() + (cfg.durability().mode() == org.alphawatch.durability
+                cfg.durability().mode().label() + (cfg.durability().mode() == org.alphawatch.durability
                         .Durability.Mode.NONE ? "" : " in " + cfg.durability().dir()));
         out.printf("  POST %s/v1/runs/RUN/layers/LAYER/batches?step=N  (body: 2-D .npy)%n", service.server().baseUrl());
         out.printf("  GET  %s/metrics, /v1/runs, /v1/events%n", service.server().baseUrl());

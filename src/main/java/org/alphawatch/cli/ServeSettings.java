@@ -42,6 +42,7 @@ public final class ServeSettings {
         {"queue-batches", "256", "admitted batches not yet applied, all layers together; beyond: 429"},
         {"queue-bytes", "256MB", "bytes of such batches; beyond: 429"},
         {"max-body-bytes", "64MB", "largest request body; beyond: 413 (not read into memory)"},
+        {"body-memory", "256MB", "memory for request bodies being received and decoded, all requests together; beyond: 429 (retry)"},
         {"memory-budget", "", "accumulator memory for all layers (default: half the heap); beyond: 507"},
         {"max-runs", "64", "runs held at once"},
         {"max-layers-per-run", "256", "layers per run"},
@@ -55,9 +56,10 @@ public final class ServeSettings {
         {"durability", "none", "none | checkpoint | wal (docs/durability.md)"},
         {"state-dir", "alphawatch-state", "directory for checkpoints and the write-ahead log"},
         {"checkpoint-seconds", "60", "interval between checkpoints (the most a crash loses with durability = checkpoint)"},
+        {"recover", "false", "start even when saved state is damaged: skip exactly the damaged log bytes or unusable checkpoints and report the loss (default: refuse to start, naming the file)"},
         {"tls-cert", "", "PEM certificate chain: serve HTTPS (with tls-key)"},
         {"tls-key", "", "PEM private key (PKCS#8) for tls-cert"},
-        {"read-timeout-seconds", "10", "longest pause while reading a request; a request must arrive within 10x this"},
+        {"read-timeout-seconds", "10", "longest pause while reading a request (408 for a stalled body), and the longest a connection may sit idle or with an unfinished request line and headers; a whole request must arrive within 10x this"},
         {"alert-warmup", "8", "mature snapshots of a layer that are never tested (its first moments)"},
         {"alert-shift-sigmas", "5", "alpha shift threshold, in standard errors of the difference of two disjoint windows"},
         {"alert-min-shift", "0.1", "smallest alpha shift that raises an alert, whatever the errors"},
@@ -140,8 +142,10 @@ public final class ServeSettings {
                     .withAlerts(alerts, webhook())
                     .withTls(path("tls-cert"), path("tls-key"))
                     .withDurability(new DurabilitySettings(Durability.Mode.parse(values.get("durability")),
-                            Path.of(raw("state-dir")), Duration.ofMillis(Math.round(1000 * doubleValue("checkpoint-seconds")))))
-                    .withReadTimeout(Duration.ofMillis(Math.round(1000 * doubleValue("read-timeout-seconds"))));
+                            Path.of(raw("state-dir")), Duration.ofMillis(Math.round(1000 * doubleValue("checkpoint-seconds"))),
+                            boolValue("recover")))
+                    .withReadTimeout(Duration.ofMillis(Math.round(1000 * doubleValue("read-timeout-seconds"))))
+                    .withBodyMemory(bytes("body-memory"));
         } catch (IllegalArgumentException e) {
             throw new UserInputException(e.getMessage());
         }
@@ -171,8 +175,12 @@ public final class ServeSettings {
     private Optional<byte[]> token(Map<String, String> env) {
         String file = values.get("token-file");
         String fromEnv = env.get(TOKEN_ENV);
-        if (!file.isEmpty() && fromEnv != null && !fromEnv.isEmpty()) {
+        if (!file.isEmpty() && fromEnv != null) {
             throw new UserInputException("both " + TOKEN_ENV + " and token-file are set; choose one");
+        }
+        if (fromEnv != null && fromEnv.trim().isEmpty() && !fromEnv.isEmpty() || "".equals(fromEnv)) {
+            throw new UserInputException(TOKEN_ENV + " is set but empty: unset it to run without a token, or set a token "
+                    + "of at least 16 characters (an empty one would silently turn authentication off)");
         }
         String token = null;
         if (!file.isEmpty()) {

@@ -117,6 +117,12 @@ public final class Checkpoints {
         return new Loaded(file, walStart, layers);
     }
 
+    /** The first sequence number not in a checkpoint, from its file name. */
+    static long walStart(Path file) {
+        String n = file.getFileName().toString();
+        return Long.parseLong(n.substring("checkpoint-".length(), "checkpoint-".length() + 19));
+    }
+
     /** Checkpoint files, newest first. */
     public static List<Path> list(Path dir) throws IOException {
         if (!Files.isDirectory(dir)) {

@@ -1,15 +1,24 @@
 package org.alphawatch.durability;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.alphawatch.pipeline.ActivationBatch;
 import org.alphawatch.pipeline.Monitor;
@@ -18,13 +27,24 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Durable monitor state (docs/durability.md). {@code none}: memory only. {@code checkpoint}: every
- * layer's accumulators, counters and history are checkpointed atomically every interval; a crash
- * loses at most the batches of one interval. {@code wal}: additionally every accepted batch is
- * appended to a write-ahead log and fsynced (group commit) before its 202; restart restores the
- * newest valid checkpoint and replays the log, so no acknowledged batch is lost.
+ * layer's state is checkpointed atomically every interval; a crash loses at most the batches of
+ * one interval. {@code wal}: additionally every accepted batch and deletion is appended to a
+ * write-ahead log and fsynced (group commit) before it is acknowledged; restart restores the
+ * newest valid checkpoint and replays the log, so nothing acknowledged is lost.
+ *
+ * <p>Recovery never invents or silently drops data: damaged log records with intact ones after
+ * them, or checkpoints that cannot be read when falling back to an older one would lose batches,
+ * stop the start with a message naming the file, unless {@code --recover} says to go on (what was
+ * lost is then logged and reported in {@code /healthz}). The state directory is locked: a second
+ * server on it refuses to start.
  */
 public final class Durability implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Durability.class);
+    /** Longest wait, at a checkpoint or shutdown, for admitted batches to be applied. */
+    static final Duration APPLY_WAIT = Duration.ofSeconds(30);
+    /** Longest wait for the log to rotate or a layer to serialize itself. */
+    static final Duration IO_WAIT = Duration.ofSeconds(60);
+    static final String LOCK_FILE = "alphawatch.lock";
 
     public enum Mode {
         NONE, CHECKPOINT, WAL;
@@ -37,38 +57,53 @@ public final class Durability implements AutoCloseable {
             }
             throw new IllegalArgumentException("durability '" + s + "' is not one of none, checkpoint, wal");
         }
+
+        public String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
     }
 
     /** What recovery found. */
-    public record Recovery(Path checkpoint, int layers, long replayedRecords, int truncatedSegments,
-                           int unusableCheckpoints) {}
+    public record Recovery(Path checkpoint, int layers, long replayedRecords, int truncatedTails,
+                           int unusableCheckpoints, int skippedRegions, long skippedBytes) {}
 
+    private final DurabilitySettings settings;
     private final Mode mode;
     private final Path dir;
-    private final Duration interval;
     private final Monitor monitor;
+    private final DurabilityHealth health;
     private WriteAheadLog wal;
     private ScheduledExecutorService scheduler;
+    private FileChannel lockChannel;
+    private FileLock lock;
+    /** Only a completed recovery may be checkpointed: a half-replayed state must never overwrite the files. */
+    private volatile boolean recovered;
 
-    public Durability(Mode mode, Path dir, Duration interval, Monitor monitor) {
-        this.mode = mode;
-        this.dir = dir;
-        this.interval = interval;
+    public Durability(DurabilitySettings settings, Monitor monitor) {
+        this.settings = settings;
+        this.mode = settings.mode();
+        this.dir = settings.dir();
         this.monitor = monitor;
+        this.health = new DurabilityHealth(mode);
     }
 
     public Mode mode() {
         return mode;
     }
 
+    public DurabilityHealth health() {
+        return health;
+    }
+
     /** Restores the newest usable checkpoint and replays the log; then opens a fresh log segment. */
     public Recovery recover() throws Exception {
         if (mode == Mode.NONE) {
-            return new Recovery(null, 0, 0, 0, 0);
+            return new Recovery(null, 0, 0, 0, 0, 0, 0);
         }
         Files.createDirectories(dir);
+        lock();
         Checkpoints.Loaded loaded = null;
-        int unusable = 0;
+        List<String> unusable = new ArrayList<>();
         for (Path file : Checkpoints.list(dir)) {
             try {
                 Checkpoints.Loaded candidate = Checkpoints.read(file);
@@ -76,18 +111,41 @@ public final class Durability implements AutoCloseable {
                 loaded = candidate;
                 break;
             } catch (IOException | RuntimeException e) {
-                unusable++;
-                LOG.error("checkpoint {} is unusable ({}); falling back to the previous one", file, e.getMessage());
+                unusable.add(e.getMessage());
+                LOG.error("checkpoint {} is unusable: {}", file.getFileName(), e.getMessage());
+            }
+        }
+        if (!unusable.isEmpty()) {
+            boolean lossless = mode == Mode.WAL && loaded != null && logCovers(loaded.walStart());
+            String what = unusable.size() + " unusable checkpoint(s) (" + String.join("; ", unusable) + ")";
+            if (!lossless) {
+                String outcome = loaded == null ? "no usable checkpoint is left"
+                        : "falling back to " + loaded.file().getFileName() + " would lose the batches after it"
+                                + (mode == Mode.CHECKPOINT ? " (durability = checkpoint keeps no log)" : "");
+                if (!settings.recover()) {
+                    throw new IllegalStateException(what + ": " + outcome + "; refusing to start. Restore the files, "
+                            + "or start with --recover to continue from what is usable (the loss is reported)");
+                }
+                health.recoveredWithLoss(what + "; " + outcome);
+                LOG.error("--recover: continuing although {}: {}", what, outcome);
+            } else {
+                LOG.warn("{}; fell back to {}, the write-ahead log covers everything after it", what,
+                        loaded.file().getFileName());
             }
         }
         long walStart = loaded == null ? 0 : loaded.walStart();
-        AtomicReference<Long> replayed = new AtomicReference<>(0L);
+        if (loaded != null) {
+            // Sequence numbers continue after the checkpoint's, even when it holds no layer (a run
+            // deleted before it): numbering never goes backwards.
+            monitor.advanceSequence(walStart);
+        }
+        AtomicLong replayed = new AtomicLong();
         WalReader.Result r = WalReader.replay(dir, new WalReader.Visitor() {
             @Override
             public void batch(long seq, ActivationBatch batch) throws Exception {
                 if (seq >= walStart) {
                     monitor.replay(seq, batch);
-                    replayed.set(replayed.get() + 1);
+                    replayed.incrementAndGet();
                 }
             }
 
@@ -95,22 +153,64 @@ public final class Durability implements AutoCloseable {
             public void delete(long seq, String run) {
                 if (seq >= walStart) {
                     monitor.replayDelete(seq, run);
-                    replayed.set(replayed.get() + 1);
+                    replayed.incrementAndGet();
                 }
             }
-        });
+        }, settings.recover());
+        if (r.skippedRegions() > 0) {
+            health.recoveredWithLoss(r.skippedRegions() + " damaged log region(s), " + r.skippedBytes()
+                    + " bytes, skipped with --recover");
+        }
         monitor.awaitIdle(Duration.ofMinutes(10));
         monitor.refreshAll();
         Recovery rec = new Recovery(loaded == null ? null : loaded.file(), loaded == null ? 0 : loaded.layers().size(),
-                replayed.get(), r.truncatedSegments(), unusable);
+                replayed.get(), r.truncatedTails(), unusable.size(), r.skippedRegions(), r.skippedBytes());
         LOG.info("recovered from {}: {} layers, {} logged records replayed{}", loaded == null ? "no checkpoint"
                 : loaded.file().getFileName(), rec.layers(), rec.replayedRecords(),
-                r.truncatedSegments() > 0 ? ", " + r.truncatedSegments() + " log segment(s) truncated" : "");
+                r.truncatedTails() > 0 ? ", a torn tail cut off" : "");
         if (mode == Mode.WAL) {
-            wal = new WriteAheadLog(dir, monitor.lastSeq() + 1);
+            // A new segment, after every existing one (the newest may hold no record yet: it was
+            // rotated to just before the crash); the sequence numbers skip ahead to match.
+            long next = monitor.lastSeq() + 1;
+            List<Path> segments = WalReader.segments(dir);
+            if (!segments.isEmpty()) {
+                next = Math.max(next, WalReader.firstSeq(segments.get(segments.size() - 1)) + 1);
+            }
+            monitor.advanceSequence(next);
+            wal = new WriteAheadLog(dir, next, r.lastSegmentValid(), health);
             monitor.attachLog(wal);
         }
+        health.walOnDisk(walBytes());
+        recovered = true;
         return rec;
+    }
+
+    /** True when log segments hold every record from {@code seq} on (segments are kept for the oldest checkpoint). */
+    private boolean logCovers(long seq) throws IOException {
+        List<Path> segments = WalReader.segments(dir);
+        return !segments.isEmpty() && WalReader.firstSeq(segments.get(0)) <= seq;
+    }
+
+    /** Takes the state directory for this process, or says who has it. */
+    private void lock() throws IOException {
+        Path file = dir.resolve(LOCK_FILE);
+        lockChannel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                StandardOpenOption.WRITE);
+        try {
+            lock = lockChannel.tryLock();
+        } catch (java.nio.channels.OverlappingFileLockException e) {
+            lock = null; // held by this very process (another service in the same JVM)
+        }
+        if (lock == null) {
+            String holder = Files.readString(file, StandardCharsets.UTF_8).trim();
+            lockChannel.close();
+            throw new IllegalStateException("state directory " + dir + " is in use by another alphawatch ("
+                    + (holder.isEmpty() ? "unknown process" : holder) + "); two servers on one directory would lose data");
+        }
+        lockChannel.truncate(0);
+        lockChannel.write(ByteBuffer.wrap(("pid " + ProcessHandle.current().pid() + ", started " + Instant.now()
+                + " (" + ManagementFactory.getRuntimeMXBean().getName() + ")\n").getBytes(StandardCharsets.UTF_8)), 0);
+        lockChannel.force(true);
     }
 
     /** Starts the periodic checkpoints. */
@@ -123,67 +223,101 @@ public final class Durability implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        long ms = interval.toMillis();
+        long ms = settings.interval().toMillis();
         scheduler.scheduleWithFixedDelay(() -> {
             try {
                 checkpoint();
             } catch (Exception e) {
-                LOG.error("checkpoint failed: {}", e.toString(), e);
+                LOG.error("checkpoint failed: {}", e.toString());
             }
         }, ms, ms, TimeUnit.MILLISECONDS);
     }
 
-    /** Writes a checkpoint now and drops log segments no retained checkpoint needs. */
+    /** Writes a checkpoint now and drops the log segments and checkpoints no longer needed. */
     public synchronized Path checkpoint() throws Exception {
+        try {
+            Path file = checkpointNow();
+            health.checkpointed(System.currentTimeMillis());
+            return file;
+        } catch (Exception e) {
+            health.checkpointFailed(e);
+            throw e;
+        } finally {
+            health.walOnDisk(walBytes());
+        }
+    }
+
+    private Path checkpointNow() throws Exception {
         long start = System.nanoTime();
         long walStart;
         if (wal != null) {
-            AtomicReference<java.util.concurrent.CompletableFuture<Void>> rotated = new AtomicReference<>();
+            AtomicReference<CompletableFuture<Void>> rotated = new AtomicReference<>();
             walStart = monitor.atomically(next -> rotated.set(wal.rotate(next)));
-            rotated.get().get(60, TimeUnit.SECONDS);
-            if (!monitor.awaitAppliedBelow(walStart, Duration.ofMinutes(5))) {
-                throw new IllegalStateException("batches before " + walStart + " were not applied in time");
-            }
+            rotated.get().get(IO_WAIT.toMillis(), TimeUnit.MILLISECONDS);
         } else {
             walStart = monitor.lastSeq() + 1;
         }
-        List<byte[]> layers = monitor.captureLayers(Duration.ofMinutes(5));
+        if (!monitor.awaitAppliedBelow(walStart, APPLY_WAIT)) {
+            throw new IllegalStateException("batches before " + walStart + " were not applied within " + APPLY_WAIT);
+        }
+        List<byte[]> layers = monitor.captureLayers(IO_WAIT);
         Path file = Checkpoints.write(dir, walStart, layers);
         List<Path> all = Checkpoints.list(dir);
         for (int i = Checkpoints.KEEP; i < all.size(); i++) {
             Files.deleteIfExists(all.get(i));
         }
         all = Checkpoints.list(dir);
-        long oldestKept = Checkpoints.read(all.get(all.size() - 1)).walStart();
+        long oldestKept = Checkpoints.walStart(all.get(all.size() - 1));
         List<Path> segments = WalReader.segments(dir);
-        List<Path> obsolete = new ArrayList<>();
         for (int i = 0; i + 1 < segments.size(); i++) {
             if (WalReader.firstSeq(segments.get(i + 1)) <= oldestKept) {
-                obsolete.add(segments.get(i));
+                Files.deleteIfExists(segments.get(i));
             }
-        }
-        for (Path p : obsolete) {
-            Files.deleteIfExists(p);
         }
         LOG.info(String.format(Locale.ROOT, "checkpoint %s: %d layers in %.0f ms", file.getFileName(), layers.size(),
                 (System.nanoTime() - start) / 1e6));
         return file;
     }
 
+    private long walBytes() {
+        long total = 0;
+        try {
+            for (Path p : WalReader.segments(dir)) {
+                total += Files.size(p);
+            }
+        } catch (IOException e) {
+            // The directory is unreadable: the next checkpoint reports it.
+        }
+        return total;
+    }
+
+    /** Final checkpoint (bounded waits), then the log is closed and the directory released. */
     @Override
     public void close() {
         if (scheduler != null) {
             scheduler.shutdownNow();
         }
-        if (mode != Mode.NONE) {
+        if (mode != Mode.NONE && recovered) {
             try {
                 checkpoint();
             } catch (Exception e) {
-                LOG.error("final checkpoint failed: {}", e.toString());
+                LOG.error("final checkpoint failed ({}); {}", e.toString(), mode == Mode.WAL
+                        ? "the write-ahead log still holds every acknowledged batch"
+                        : "batches since the last checkpoint are lost");
             }
         }
         if (wal != null) {
             wal.close();
+        }
+        try {
+            if (lock != null) {
+                lock.release();
+            }
+            if (lockChannel != null) {
+                lockChannel.close();
+            }
+        } catch (IOException e) {
+            LOG.warn("releasing the state directory lock: {}", e.toString());
         }
     }
 }

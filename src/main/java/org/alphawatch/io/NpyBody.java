@@ -5,6 +5,38 @@ package org.alphawatch.io;
  * latent values, same number of rows). Both are validated exactly like files.
  */
 public record NpyBody(NpyArray values, NpyArray latent) {
+    /**
+     * Bytes {@link #decode} will allocate for the arrays of {@code body}, from the headers alone
+     * (checked against a memory budget before any array exists).
+     */
+    public static long decodedBytes(byte[] body, boolean allowSecond) throws NpyFormatException {
+        String source = "request body";
+        long first = NpyReader.arrayLength(body, 0, body.length, source);
+        long total = 0;
+        if (first <= body.length) {
+            try (NpyReader r = NpyReader.of(body, 0, (int) first, source)) {
+                total += r.decodedBytes();
+            } catch (NpyFormatException e) {
+                throw e;
+            } catch (java.io.IOException e) {
+                throw new NpyFormatException(source, e.getMessage());
+            }
+            if (allowSecond && first < body.length) {
+                long second = NpyReader.arrayLength(body, (int) first, (int) (body.length - first), source);
+                if (second <= body.length - first) {
+                    try (NpyReader r = NpyReader.of(body, (int) first, (int) second, source)) {
+                        total += r.decodedBytes();
+                    } catch (NpyFormatException e) {
+                        throw e;
+                    } catch (java.io.IOException e) {
+                        throw new NpyFormatException(source, e.getMessage());
+                    }
+                }
+            }
+        }
+        return total;
+    }
+
     public static NpyBody decode(byte[] body, boolean allowSecond) throws NpyFormatException {
         String source = "request body";
         long first = NpyReader.arrayLength(body, 0, body.length, source);

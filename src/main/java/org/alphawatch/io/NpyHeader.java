@@ -61,7 +61,8 @@ public record NpyHeader(int major, int minor, NpyType type, ByteOrder order, boo
         }
         for (int i = 0; i < MAGIC.length; i++) {
             if (first10[i] != MAGIC[i]) {
-                throw new NpyFormatException(source, "not a .npy file (magic bytes \\x93NUMPY missing)");
+                throw new NpyFormatException(source, NpyFormatException.Kind.NOT_NPY,
+                        "not a .npy file (magic bytes \\x93NUMPY missing)");
             }
         }
         int major = first10[6] & 0xff;

@@ -36,11 +36,11 @@ public final class NpyReader implements Closeable {
         this.channel = channel;
         long[] shape = header.shape();
         if (shape.length != 2) {
-            throw new NpyFormatException(source, "array is " + shape.length + "-D with shape " + header.shapeText()
+            throw new NpyFormatException(source, NpyFormatException.Kind.SHAPE, "array is " + shape.length + "-D with shape " + header.shapeText()
                     + "; expected 2-D [samples, units]");
         }
         if (shape[1] == 0) {
-            throw new NpyFormatException(source, "array has 0 columns (units)");
+            throw new NpyFormatException(source, NpyFormatException.Kind.SHAPE, "array has 0 columns (units)");
         }
         if (shape[0] > Integer.MAX_VALUE || shape[1] > Integer.MAX_VALUE) {
             throw new NpyFormatException(source, "shape " + header.shapeText() + " is too large");
@@ -136,7 +136,7 @@ public final class NpyReader implements Closeable {
     private static void checkLength(NpyHeader header, long totalBytes, String source) throws NpyFormatException {
         long have = totalBytes - header.dataOffset();
         long want = header.dataBytes();
-        String declared = "header declares shape " + header.shapeText() + " of " + header.type().name().toLowerCase()
+        String declared = "header declares shape " + header.shapeText() + " of " + header.type().name().toLowerCase(java.util.Locale.ROOT)
                 + " (" + want + " data bytes)";
         if (have < want) {
             throw new NpyFormatException(source, "truncated: " + declared + " but only " + have + " follow");
@@ -241,7 +241,18 @@ public final class NpyReader implements Closeable {
         if ((long) rows * cols > Integer.MAX_VALUE - 16) {
             throw new NpyFormatException(source, "shape " + header.shapeText() + " is too large to hold in memory");
         }
-        if (header.type().exactInFloat32()) {
+        boolean floats = header.type().exactInFloat32();
+        if (header.fortranOrder() && rowsRead == 0) {
+            // Straight into the row-major result: no whole-array copy in between (a uint8 array costs
+            // its float32 size, not 12 times its own).
+            float[] f = floats ? new float[rows * cols] : null;
+            double[] d = floats ? null : new double[rows * cols];
+            readFortranTransposed(d, f);
+            checkFinite(d, f, rows);
+            rowsRead = rows;
+            return floats ? NpyArray.ofFloats(f, rows, cols) : NpyArray.ofDoubles(d, rows, cols);
+        }
+        if (floats) {
             float[] data = new float[rows * cols];
             readRows(data, rows);
             return NpyArray.ofFloats(data, rows, cols);
@@ -251,14 +262,51 @@ public final class NpyReader implements Closeable {
         return NpyArray.ofDoubles(data, rows, cols);
     }
 
-    private void checkFinite(double[] d, float[] f, int n) throws NonFiniteValueException {
-        if (!header.type().floating()) {
-            return;
+    /** Bytes {@link #readAll} will allocate for the array (to be checked against a budget first). */
+    public long decodedBytes() {
+        return (long) rows * cols * (header.type().exactInFloat32() ? 4 : 8);
+    }
+
+    /** Reads the whole column-major data chunk by chunk, scattering each element to its row-major place. */
+    private void readFortranTransposed(double[] d, float[] f) throws IOException {
+        int size = header.type().size();
+        long count = (long) rows * cols;
+        int per = chunk.capacity() / size;
+        double[] tmp = new double[(int) Math.min(per, count)];
+        long done = 0;
+        while (done < count) {
+            int take = (int) Math.min(count - done, per);
+            chunk.clear().limit(take * size);
+            if (readFully(channel, chunk) < take * size) {
+                throw new NpyFormatException(source, "data ended early after " + done + " elements");
+            }
+            chunk.flip();
+            convert(chunk, take, tmp, null, 0);
+            for (int i = 0; i < take; i++) {
+                long k = done + i;
+                int r = (int) (k % rows);
+                int c = (int) (k / rows);
+                if (d != null) {
+                    d[r * cols + c] = tmp[i];
+                } else {
+                    f[r * cols + c] = (float) tmp[i];
+                }
+            }
+            done += take;
         }
+    }
+
+    /**
+     * Largest magnitude accepted: squares stay below 1e200, so sums of even 10^18 of them stay far
+     * from float64's 1.8e308 (a layer fed 1e200 could otherwise never be decomposed again).
+     */
+    public static final double MAX_MAGNITUDE = 1e100;
+
+    private void checkFinite(double[] d, float[] f, int n) throws NonFiniteValueException {
         int count = n * cols;
         for (int i = 0; i < count; i++) {
             double v = d != null ? d[i] : f[i];
-            if (!Double.isFinite(v)) {
+            if (!(Math.abs(v) <= MAX_MAGNITUDE)) {
                 throw new NonFiniteValueException(source, rowsRead + i / cols, i % cols, v);
             }
         }

@@ -59,6 +59,20 @@ public final class MetricNames {
     public static final String ACCUMULATOR_MEMORY = "alphawatch.accumulator.memory";
     /** alphawatch_layers */
     public static final String LAYERS = "alphawatch.layers";
+    /** alphawatch_durability_healthy: 1 while the last checkpoint and the last log write succeeded */
+    public static final String DURABILITY_HEALTHY = "alphawatch.durability.healthy";
+    /** alphawatch_durability_last_checkpoint_timestamp_seconds: Unix time of the last successful checkpoint */
+    public static final String DURABILITY_LAST_CHECKPOINT = "alphawatch.durability.last.checkpoint.timestamp";
+    /** alphawatch_durability_checkpoint_failures_total */
+    public static final String DURABILITY_CHECKPOINT_FAILURES = "alphawatch.durability.checkpoint.failures";
+    /** alphawatch_durability_wal_failures_total: log writes (groups) or rotations that failed */
+    public static final String DURABILITY_WAL_FAILURES = "alphawatch.durability.wal.failures";
+    /** alphawatch_durability_wal_bytes: size of the log segments on disk */
+    public static final String DURABILITY_WAL_BYTES = "alphawatch.durability.wal";
+    /** alphawatch_durability_wal_written_bytes_total */
+    public static final String DURABILITY_WAL_WRITTEN = "alphawatch.durability.wal.written";
+    /** alphawatch_metrics_layers_omitted: layers beyond metrics-max-layers, without per-layer series */
+    public static final String METRICS_LAYERS_OMITTED = "alphawatch.metrics.layers.omitted";
     /** alphawatch_alerts_total{run,layer,kind} */
     public static final String ALERTS = "alphawatch.alerts";
 

@@ -49,14 +49,27 @@ public final class MonitorMetrics implements MonitorObserver {
         int exportedRanks;
     }
 
+    /** Layers with their own series by default: beyond, a layer is counted in {@code alphawatch_metrics_layers_omitted}. */
+    public static final int DEFAULT_MAX_LAYERS = 1024;
+
+    private final int maxLayers;
+    private final java.util.concurrent.atomic.AtomicLong omitted = new java.util.concurrent.atomic.AtomicLong();
+
     public MonitorMetrics() {
-        this(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+        this(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), DEFAULT_MAX_LAYERS);
     }
 
-    public MonitorMetrics(PrometheusMeterRegistry registry) {
+    /**
+     * @param maxLayers layers that get per-layer series (about 50 each); the exposition of 64 runs x
+     *                  256 layers would otherwise be tens of MB per scrape
+     */
+    public MonitorMetrics(PrometheusMeterRegistry registry, int maxLayers) {
         this.registry = registry;
+        this.maxLayers = maxLayers;
+        Gauge.builder(METRICS_LAYERS_OMITTED, omitted, java.util.concurrent.atomic.AtomicLong::get).strongReference(true)
+                .description("Layers without per-layer series (over metrics-max-layers)").register(registry);
         for (Stage stage : Stage.values()) {
-            stages.put(stage, Timer.builder(INGEST_STAGE).tag(TAG_STAGE, stage.name().toLowerCase())
+            stages.put(stage, Timer.builder(INGEST_STAGE).tag(TAG_STAGE, stage.name().toLowerCase(java.util.Locale.ROOT))
                     .description("Time a batch spends in each ingest stage").register(registry));
         }
         for (RejectReason r : RejectReason.values()) {
@@ -81,12 +94,35 @@ public final class MonitorMetrics implements MonitorObserver {
                 .register(registry);
     }
 
+    /** The durable state's health (mode none: always healthy, no failures). */
+    public void bindDurability(org.alphawatch.durability.DurabilityHealth health) {
+        Gauge.builder(DURABILITY_HEALTHY, health, h -> h.healthy() ? 1 : 0).strongReference(true)
+                .description("1 while the last checkpoint and the last write-ahead log write succeeded").register(registry);
+        Gauge.builder(DURABILITY_LAST_CHECKPOINT, health, h -> h.status().lastCheckpointMillis() < 0 ? Double.NaN
+                : h.status().lastCheckpointMillis() / 1000.0).baseUnit("seconds").strongReference(true)
+                .description("Unix time of the last successful checkpoint").register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder(DURABILITY_CHECKPOINT_FAILURES, health,
+                h -> h.status().checkpointFailures()).description("Checkpoints that failed").register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder(DURABILITY_WAL_FAILURES, health,
+                h -> h.status().walFailures()).description("Write-ahead log writes or rotations that failed")
+                .register(registry);
+        Gauge.builder(DURABILITY_WAL_BYTES, health, h -> h.status().walBytesOnDisk()).baseUnit("bytes")
+                .strongReference(true).description("Size of the write-ahead log segments on disk").register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder(DURABILITY_WAL_WRITTEN, health,
+                h -> h.status().walBytesWritten()).baseUnit("bytes").description("Bytes written to the write-ahead log")
+                .register(registry);
+    }
+
     public String scrape() {
         return registry.scrape();
     }
 
     @Override
     public void layerCreated(LayerKey key, int dims, long costBytes) {
+        if (!layers.containsKey(key) && layers.size() >= maxLayers) {
+            omitted.incrementAndGet();
+            return;
+        }
         layers.computeIfAbsent(key, k -> {
             LayerMeters m = new LayerMeters();
             Tags tags = Tags.of(TAG_RUN, k.run(), TAG_LAYER, k.layer());
@@ -214,6 +250,9 @@ public final class MonitorMetrics implements MonitorObserver {
     @Override
     public void layerRemoved(LayerKey key) {
         LayerMeters m = layers.remove(key);
+        if (m == null) {
+            omitted.updateAndGet(n -> Math.max(0, n - 1));
+        }
         if (m != null) {
             synchronized (m) {
                 for (Meter meter : m.meters) {

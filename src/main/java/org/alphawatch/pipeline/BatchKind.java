@@ -5,7 +5,7 @@ public enum BatchKind {
     TRAIN, PROBE;
 
     public String label() {
-        return name().toLowerCase();
+        return name().toLowerCase(java.util.Locale.ROOT);
     }
 
     public static BatchKind parse(String s) {

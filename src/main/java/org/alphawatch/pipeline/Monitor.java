@@ -58,7 +58,7 @@ public final class Monitor implements AutoCloseable {
     private final LayerRegistry registry;
     private final ReentrantLock lock = new ReentrantLock();
     private final Sinks.Many<LayerSnapshot> snapshots = Sinks.many().multicast().directBestEffort();
-    private final Map<String, CompletableFuture<Boolean>> deleting = new HashMap<>();
+    private final Map<String, CompletableFuture<Long>> deleting = new HashMap<>();
     private final Disposable timer;
     private long lastSeq;
     private BatchLog log;
@@ -209,27 +209,27 @@ public final class Monitor implements AutoCloseable {
     // ---- deletion -------------------------------------------------------------------------------
 
     /**
-     * Removes a run and its layers: completes with false when there is no such run, with true once
-     * the deletion is durable (at once without a log), exceptionally when the log failed (nothing
-     * changed then).
+     * Removes a run and its layers: completes with the deletion's sequence number once it is
+     * durable (at once without a log), with -1 when there is no such run, exceptionally when the
+     * log failed (nothing changed then).
      */
-    public CompletableFuture<Boolean> deleteRun(String run) {
+    public CompletableFuture<Long> deleteRun(String run) {
         CompletableFuture<Void> durable;
-        CompletableFuture<Boolean> result;
+        CompletableFuture<Long> result;
         long seq;
         lock.lock();
         try {
-            CompletableFuture<Boolean> pending = deleting.get(run);
+            CompletableFuture<Long> pending = deleting.get(run);
             if (pending != null) {
                 return pending;
             }
             if (registry.ofRun(run).isEmpty()) {
-                return CompletableFuture.completedFuture(false);
+                return CompletableFuture.completedFuture(-1L);
             }
             seq = ++lastSeq;
             if (log == null) {
                 removeRunLocked(run);
-                return CompletableFuture.completedFuture(true);
+                return CompletableFuture.completedFuture(seq);
             }
             result = new CompletableFuture<>();
             deleting.put(run, result);
@@ -249,7 +249,7 @@ public final class Monitor implements AutoCloseable {
                 lock.unlock();
             }
             if (err == null) {
-                result.complete(true);
+                result.complete(seq);
             } else {
                 result.completeExceptionally(err);
             }

@@ -10,9 +10,15 @@ public enum RejectReason {
     BAD_NPY(400),
     BAD_SHAPE(400),
     NON_FINITE(400),
+    /** A value whose square would overflow float64 arithmetic (beyond 1e100 in magnitude). */
+    VALUE_OUT_OF_RANGE(400),
     DIMS_MISMATCH(400),
     UNSUPPORTED_MEDIA_TYPE(415),
     BODY_TOO_LARGE(413),
+    /** Bodies being received and decoded already hold the whole body-memory budget; retry. */
+    BODY_MEMORY(429),
+    /** The body stalled longer than read-timeout-seconds. */
+    READ_TIMEOUT(408),
     UNAUTHORIZED(401),
     QUEUE_FULL(429),
     /** The run is being deleted (a few milliseconds with a write-ahead log); retry. */
@@ -31,6 +37,17 @@ public enum RejectReason {
 
     public int httpStatus() {
         return httpStatus;
+    }
+
+    /** The refusal for an input that did not decode. */
+    public static RejectReason of(org.alphawatch.io.NpyFormatException.Kind kind) {
+        return switch (kind) {
+            case NOT_NPY -> UNSUPPORTED_MEDIA_TYPE;
+            case SHAPE -> BAD_SHAPE;
+            case NON_FINITE -> NON_FINITE;
+            case OUT_OF_RANGE -> VALUE_OUT_OF_RANGE;
+            case MALFORMED -> BAD_NPY;
+        };
     }
 
     public String label() {

@@ -90,7 +90,7 @@ public final class ReportJson {
     public static List<String> flags(PowerLawFit fit) {
         List<String> out = new ArrayList<>();
         for (FitFlag f : fit.flags()) {
-            out.add(f.name().toLowerCase());
+            out.add(f.name().toLowerCase(java.util.Locale.ROOT));
         }
         return out;
     }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.timeout.ReadTimeoutException;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -13,7 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.alphawatch.io.NonFiniteValueException;
 import org.alphawatch.io.NpyBody;
 import org.alphawatch.io.NpyFormatException;
 import org.alphawatch.metrics.MonitorMetrics;
@@ -32,6 +32,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 import reactor.netty.DisposableServer;
 import reactor.netty.http.Http11SslContextSpec;
 import reactor.netty.http.server.HttpServer;
@@ -55,8 +56,10 @@ public final class AlphawatchServer implements AutoCloseable {
     private final MonitorMetrics metrics;
     private final String solverName;
     private final ObjectMapper json = new ObjectMapper();
+    private final BodyBudget bodies;
     private final List<ExtraRoute> extraRoutes = new ArrayList<>();
     private DisposableServer server;
+    private org.alphawatch.durability.DurabilityHealth durability;
 
     /** A route contributed by another component (alerts, live page). */
     public interface ExtraRoute {
@@ -68,6 +71,13 @@ public final class AlphawatchServer implements AutoCloseable {
         this.monitor = monitor;
         this.metrics = metrics;
         this.solverName = solverName;
+        this.bodies = new BodyBudget(config.bodyMemoryBytes());
+    }
+
+    /** Reports the durable state's health in {@code /healthz} (degraded: 503). */
+    public AlphawatchServer withDurability(org.alphawatch.durability.DurabilityHealth health) {
+        this.durability = health;
+        return this;
     }
 
     public AlphawatchServer withRoute(ExtraRoute route) {
@@ -78,7 +88,8 @@ public final class AlphawatchServer implements AutoCloseable {
     public AlphawatchServer start() {
         HttpServer http = HttpServer.create().host(config.bind()).port(config.port())
                 .readTimeout(config.readTimeout()).requestTimeout(config.readTimeout().multipliedBy(10))
-                .idleTimeout(Duration.ofSeconds(120));
+                // Also bounds a connection that sends no (or only part of a) request line and headers.
+                .idleTimeout(config.readTimeout());
         if (config.tls()) {
             var spec = Http11SslContextSpec.forServer(config.tlsCert().get().toFile(), config.tlsKey().get().toFile());
             http = http.secure(ssl -> ssl.sslContext(spec));
@@ -163,35 +174,41 @@ public final class AlphawatchServer implements AutoCloseable {
             return reject(res, RejectReason.BODY_TOO_LARGE, "body of " + declared + " bytes exceeds max-body-bytes "
                     + config.monitor().maxBodyBytes());
         }
-        long limit = config.monitor().maxBodyBytes();
-        int initial = (int) Math.min(Math.max(declared, 1024), limit);
+        BodyBudget.Body body = bodies.body(config.monitor().maxBodyBytes());
         return req.receive().asByteArray()
-                .reduceWith(() -> new BoundedBuffer(initial, limit), BoundedBuffer::append)
-                .defaultIfEmpty(new BoundedBuffer(0, limit))
-                .flatMap(body -> Mono.from(accept(res, key, step, kind, repeat, body)))
-                .onErrorResume(BoundedBuffer.TooLarge.class, e -> {
+                .doOnNext(body::add)
+                .then(Mono.defer(() -> Mono.from(accept(res, key, step, kind, repeat, body))))
+                .onErrorResume(BodyBudget.TooLarge.class, e -> {
                     res.header(HttpHeaderNames.CONNECTION, "close");
                     return Mono.from(reject(res, RejectReason.BODY_TOO_LARGE, e.getMessage()));
-                });
+                })
+                .onErrorResume(BodyBudget.Exhausted.class, e -> {
+                    res.header(HttpHeaderNames.CONNECTION, "close").header(HttpHeaderNames.RETRY_AFTER, "1");
+                    return Mono.from(reject(res, RejectReason.BODY_MEMORY, e.getMessage()));
+                })
+                .onErrorResume(ReadTimeoutException.class, e -> {
+                    res.header(HttpHeaderNames.CONNECTION, "close");
+                    return Mono.from(reject(res, RejectReason.READ_TIMEOUT, "no body bytes for "
+                            + config.readTimeout().toSeconds() + " s (read-timeout-seconds)"));
+                })
+                .doFinally(signal -> body.release());
     }
 
     private Publisher<Void> accept(HttpServerResponse res, LayerKey key, long step, BatchKind kind, int repeat,
-                                   BoundedBuffer body) {
-        if (body.size() == 0) {
+                                   BodyBudget.Body received) {
+        if (received.size() == 0) {
             return reject(res, RejectReason.BAD_NPY, "empty body: expected a 2-D .npy array");
         }
         NpyBody decoded;
         long decodeStart = System.nanoTime();
         try {
-            decoded = NpyBody.decode(body.bytes(), kind == BatchKind.PROBE);
+            byte[] bytes = received.bytes();
+            // The decoded arrays are reserved before they exist (a uint8 body decodes to 4x its size).
+            received.reserve(NpyBody.decodedBytes(bytes, kind == BatchKind.PROBE));
+            decoded = NpyBody.decode(bytes, kind == BatchKind.PROBE);
             monitor.decoded(System.nanoTime() - decodeStart);
-        } catch (NonFiniteValueException e) {
-            return reject(res, RejectReason.NON_FINITE, e.getMessage());
         } catch (NpyFormatException e) {
-            String m = e.getMessage();
-            RejectReason reason = m.contains("-D with shape") || m.contains("0 columns") ? RejectReason.BAD_SHAPE
-                    : m.contains("not a .npy file") ? RejectReason.UNSUPPORTED_MEDIA_TYPE : RejectReason.BAD_NPY;
-            return reject(res, reason, m);
+            return reject(res, RejectReason.of(e.kind()), e.getMessage());
         }
         if (decoded.values().rows() == 0) {
             return reject(res, RejectReason.BAD_SHAPE, "request body: the array has 0 rows");
@@ -214,9 +231,12 @@ public final class AlphawatchServer implements AutoCloseable {
         ok.put("sequence", a.seq());
         ok.put("queued_batches", monitor.queuedBatches());
         // With a write-ahead log the 202 waits until the batch is on disk.
-        return Mono.fromFuture(a.durable()).then(Mono.defer(() -> Mono.from(send(res, 202, ok))))
+        if (a.durable().isDone() && !a.durable().isCompletedExceptionally()) {
+            return send(res, 202, ok);
+        }
+        return Mono.fromFuture(a.durable()).publishOn(eventLoopOf(res)).then(Mono.defer(() -> Mono.from(send(res, 202, ok))))
                 .onErrorResume(e -> Mono.from(error(res, 503, "not_durable",
-                        "the batch could not be written to the write-ahead log: " + e.getMessage())));
+                        "the batch could not be written to the write-ahead log (nothing was kept): " + e.getMessage())));
     }
 
     private static long parseStep(Map<String, List<String>> q) {
@@ -224,15 +244,11 @@ public final class AlphawatchServer implements AutoCloseable {
             throw new IllegalArgumentException("query parameter step (the training step, an integer >= 0) is required");
         }
         String s = single(q, ApiPaths.PARAM_STEP);
-        try {
-            long v = Long.parseLong(s);
-            if (v < 0) {
-                throw new NumberFormatException();
-            }
-            return v;
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("step '" + s + "' is not an integer >= 0");
+        // ASCII digits only: Long.parseLong also accepts other scripts' digits (e.g. full-width).
+        if (!s.matches("[0-9]{1,18}")) {
+            throw new IllegalArgumentException("step '" + s + "' is not an integer >= 0 (ASCII digits, at most 18)");
         }
+        return Long.parseLong(s);
     }
 
     private static int parseRepeat(String s) {
@@ -350,8 +366,8 @@ public final class AlphawatchServer implements AutoCloseable {
             return error(res, 404, "not_found", "no run '" + abbreviate(run) + "'");
         }
         // With a write-ahead log the answer waits (off the event loop) until the deletion is durable.
-        return Mono.fromFuture(monitor.deleteRun(run)).flatMap(deleted -> Mono.from(deleted
-                ? send(res, 200, Map.of(JsonFields.RUN, run, "deleted", true))
+        return Mono.fromFuture(monitor.deleteRun(run)).publishOn(eventLoopOf(res)).flatMap(seq -> Mono.from(seq >= 0
+                ? send(res, 200, Map.of(JsonFields.RUN, run, "deleted", true, "sequence", seq))
                 : error(res, 404, "not_found", "no run '" + abbreviate(run) + "'")))
                 .onErrorResume(e -> Mono.from(error(res, 503, "not_durable",
                         "the deletion could not be written to the write-ahead log (nothing was deleted): "
@@ -450,19 +466,51 @@ public final class AlphawatchServer implements AutoCloseable {
         if (!authorized(req, false)) {
             return reject(res, RejectReason.UNAUTHORIZED, "missing or wrong bearer token");
         }
-        return res.status(200).header(HttpHeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
-                .sendString(Mono.fromCallable(metrics::scrape), StandardCharsets.UTF_8);
+        // Rendering thousands of series takes time: never on an event loop (it would stall /healthz and
+        // ingest). The text is built on a worker; the response is written back on the connection's own
+        // event loop (writing it from the worker lost responses now and then).
+        return Mono.fromCallable(() -> metrics.scrape().getBytes(StandardCharsets.UTF_8))
+                .subscribeOn(Schedulers.boundedElastic())
+                .publishOn(eventLoopOf(res))
+                .flatMap(bytes -> Mono.from(res.status(200)
+                        .header(HttpHeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
+                        .header(HttpHeaderNames.CONTENT_LENGTH, Integer.toString(bytes.length))
+                        .sendByteArray(Mono.just(bytes))));
     }
 
     private Publisher<Void> health(HttpServerRequest req, HttpServerResponse res) {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("status", "ok");
+        boolean healthy = durability == null || durability.healthy();
+        m.put("status", healthy ? "ok" : "degraded");
         m.put("layers", monitor.runs().values().stream().mapToInt(List::size).sum());
         m.put("queued_batches", monitor.queuedBatches());
-        return send(res, 200, m);
+        if (durability != null) {
+            var d = durability.status();
+            Map<String, Object> dm = new LinkedHashMap<>();
+            dm.put("mode", d.mode());
+            dm.put("healthy", d.healthy());
+            dm.put("last_checkpoint_ms", d.lastCheckpointMillis());
+            dm.put("checkpoint_failures", d.checkpointFailures());
+            dm.put("wal_failures", d.walFailures());
+            dm.put("wal_bytes", d.walBytesOnDisk());
+            dm.put("last_error", d.lastError());
+            dm.put("recovery_loss", d.recoveryLoss());
+            m.put("durability", dm);
+        }
+        return send(res, healthy ? 200 : 503, m);
     }
 
     // ---- helpers --------------------------------------------------------------------------------
+
+    /**
+     * The connection's own event loop: answers that complete on another thread (a worker, the
+     * write-ahead log, a deletion) are written from there.
+     */
+    static reactor.core.scheduler.Scheduler eventLoopOf(HttpServerResponse res) {
+        java.util.concurrent.Executor[] loop = new java.util.concurrent.Executor[1];
+        res.withConnection(c -> loop[0] = c.channel().eventLoop());
+        return Schedulers.fromExecutor(loop[0]);
+    }
 
     /** Bearer-token check in constant time; reads need a token only when configured so. */
     public boolean authorized(HttpServerRequest req, boolean write) {

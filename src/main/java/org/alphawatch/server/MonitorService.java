@@ -6,7 +6,6 @@ import org.alphawatch.alert.AlertService;
 import org.alphawatch.alert.WebhookSender;
 import org.alphawatch.core.linalg.LinearAlgebra;
 import org.alphawatch.durability.Durability;
-import org.alphawatch.durability.DurabilitySettings;
 import org.alphawatch.core.spectrum.EigenSolver;
 import org.alphawatch.metrics.MonitorMetrics;
 import org.alphawatch.pipeline.Monitor;
@@ -45,11 +44,11 @@ public final class MonitorService implements AutoCloseable {
         monitor = new Monitor(config.monitor(), solver, MonitorObserver.both(metrics, alerts), ingest, compute, timer);
         metrics.bind(monitor);
         alerts.attach(monitor, timer, ALERT_TICK);
+        durability = new Durability(config.durability(), monitor);
+        metrics.bindDurability(durability.health());
         server = new AlphawatchServer(config, monitor, metrics, solver.name()).withRoute(new AlertRoutes(alerts))
-                .withRoute(new PageRoutes());
+                .withRoute(new PageRoutes()).withDurability(durability.health());
         server.addEventSource(alerts.alerts().map(a -> server.sseEvent("alert", org.alphawatch.alert.AlertJson.toMap(a))));
-        DurabilitySettings d = config.durability();
-        durability = new Durability(d.mode(), d.dir(), d.interval(), monitor);
     }
 
     public static MonitorService create(ServerConfig config, EigenSolver solver) {
@@ -61,7 +60,9 @@ public final class MonitorService implements AutoCloseable {
         try {
             recovery = durability.recover();
         } catch (Exception e) {
-            throw new IllegalStateException("recovery from " + durability.mode() + " state failed: " + e, e);
+            durability.close(); // releases the directory; writes nothing (recovery did not complete)
+            throw new IllegalStateException("recovery from " + durability.mode().label() + " state failed: "
+                    + e.getMessage(), e);
         }
         durability.start();
         server.start();

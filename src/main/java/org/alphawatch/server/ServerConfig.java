@@ -24,12 +24,14 @@ import org.alphawatch.pipeline.MonitorConfig;
  * @param readTimeout longest pause between reads of a request, and a tenth of the longest time to
  *                  read one (slow or stalled uploads are cut off)
  * @param durability checkpoints and write-ahead log
+ * @param bodyMemoryBytes memory for request bodies being received and decoded, all together
  */
 public record ServerConfig(String bind, int port, Optional<byte[]> token, boolean authReads, MonitorConfig monitor,
                            AlertConfig alerts, Optional<URI> webhook, Optional<Path> tlsCert, Optional<Path> tlsKey,
-                           Duration readTimeout, DurabilitySettings durability) {
+                           Duration readTimeout, DurabilitySettings durability, long bodyMemoryBytes) {
     public static final int DEFAULT_PORT = 9400;
     public static final String DEFAULT_BIND = "127.0.0.1";
+    public static final long DEFAULT_BODY_MEMORY = 256L << 20;
 
     public ServerConfig {
         if (port < 0 || port > 65535) {
@@ -52,11 +54,16 @@ public record ServerConfig(String bind, int port, Optional<byte[]> token, boolea
         if (readTimeout == null || readTimeout.isNegative() || readTimeout.isZero()) {
             throw new IllegalArgumentException("read-timeout-seconds must be > 0");
         }
+        if (bodyMemoryBytes < monitor.maxBodyBytes()) {
+            throw new IllegalArgumentException("body-memory " + bodyMemoryBytes + " must be at least max-body-bytes "
+                    + monitor.maxBodyBytes() + " (one body must fit)");
+        }
     }
 
     public ServerConfig(String bind, int port, Optional<byte[]> token, boolean authReads, MonitorConfig monitor) {
         this(bind, port, token, authReads, monitor, AlertConfig.defaults(), Optional.empty(), Optional.empty(),
-                Optional.empty(), Duration.ofSeconds(10), DurabilitySettings.none());
+                Optional.empty(), Duration.ofSeconds(10), DurabilitySettings.none(),
+                Math.max(DEFAULT_BODY_MEMORY, monitor.maxBodyBytes()));
     }
 
     public static ServerConfig local(int port, MonitorConfig monitor) {
@@ -65,21 +72,26 @@ public record ServerConfig(String bind, int port, Optional<byte[]> token, boolea
 
     public ServerConfig withAlerts(AlertConfig config, Optional<URI> hook) {
         return new ServerConfig(bind, port, token, authReads, monitor, config, hook, tlsCert, tlsKey, readTimeout,
-                durability);
+                durability, bodyMemoryBytes);
     }
 
     public ServerConfig withTls(Optional<Path> cert, Optional<Path> key) {
         return new ServerConfig(bind, port, token, authReads, monitor, alerts, webhook, cert, key, readTimeout,
-                durability);
+                durability, bodyMemoryBytes);
     }
 
     public ServerConfig withReadTimeout(Duration timeout) {
         return new ServerConfig(bind, port, token, authReads, monitor, alerts, webhook, tlsCert, tlsKey, timeout,
-                durability);
+                durability, bodyMemoryBytes);
     }
 
     public ServerConfig withDurability(DurabilitySettings d) {
-        return new ServerConfig(bind, port, token, authReads, monitor, alerts, webhook, tlsCert, tlsKey, readTimeout, d);
+        return new ServerConfig(bind, port, token, authReads, monitor, alerts, webhook, tlsCert, tlsKey, readTimeout, d, bodyMemoryBytes);
+    }
+
+    public ServerConfig withBodyMemory(long bytes) {
+        return new ServerConfig(bind, port, token, authReads, monitor, alerts, webhook, tlsCert, tlsKey, readTimeout,
+                durability, bytes);
     }
 
     public boolean tls() {

@@ -222,12 +222,12 @@ class MonitorTimingTest {
             ingest.runAll();
             assertThat(monitor.runs().get("vt")).extracting(Monitor.LayerInfo::totalSamples).containsExactly(30L);
             assertThat(monitor.offer(batch(2, 40, 8, 2)).ok()).isTrue(); // queued, not applied
-            assertThat(monitor.deleteRun("vt").get()).isTrue();
+            assertThat(monitor.deleteRun("vt").get()).isEqualTo(3L);
             assertThat(monitor.offer(batch(3, 50, 8, 3)).ok()).isTrue(); // a new layer
             ingest.runAll();
             assertThat(monitor.runs().get("vt")).extracting(Monitor.LayerInfo::totalSamples).containsExactly(50L);
             assertThat(monitor.queuedBatches()).isZero();
-            assertThat(monitor.deleteRun("nope").get()).isFalse();
+            assertThat(monitor.deleteRun("nope").get()).isEqualTo(-1L);
         }
     }
 }

@@ -88,6 +88,7 @@ class BadInputTest {
             };
             for (Object[] c : cases) {
                 String what = c[0] + " " + c[4];
+                
                 double count = rejected(http, (String) c[4]);
                 Http.Response r = http.post((String) c[0], (byte[]) c[1], (String) c[2]);
                 assertThat(r.status()).as(what).isEqualTo(c[3]);
