@@ -178,7 +178,7 @@ public final class ServeSettings {
         if (!file.isEmpty() && fromEnv != null) {
             throw new UserInputException("both " + TOKEN_ENV + " and token-file are set; choose one");
         }
-        if (fromEnv != null && fromEnv.trim().isEmpty() && !fromEnv.isEmpty() || "".equals(fromEnv)) {
+        if (fromEnv != null && fromEnv.isBlank()) {
             throw new UserInputException(TOKEN_ENV + " is set but empty: unset it to run without a token, or set a token "
                     + "of at least 16 characters (an empty one would silently turn authentication off)");
         }

@@ -67,6 +67,11 @@ class ServeSettingsTest {
                 .isPresent();
         assertThatThrownBy(() -> ServeSettings.defaults().build(Map.of(ServeSettings.TOKEN_ENV, "short")))
                 .hasMessageContaining("use at least 16");
+        // Set but empty (ALPHAWATCH_TOKEN= in a shell or a compose file): refused, never "no token".
+        for (String empty : new String[] {"", "   "}) {
+            assertThatThrownBy(() -> ServeSettings.defaults().build(Map.of(ServeSettings.TOKEN_ENV, empty)))
+                    .hasMessageContaining("set but empty");
+        }
         Path tokenFile = dir.resolve("token");
         Files.writeString(tokenFile, "fedcba9876543210xyz\n");
         ServerConfig c = ServeSettings.defaults().set("token-file", tokenFile).build(Map.of());

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.stream.Stream;
 import org.alphawatch.core.analysis.AnalysisOptions;
 import org.alphawatch.core.analysis.SpectrumAnalyzer;
@@ -41,6 +42,91 @@ class GoldenFormatsTest {
 
     static byte[] golden(String name) throws IOException {
         return Files.readAllBytes(Resources.path("golden/v1/" + name));
+    }
+
+    static byte[] goldenV2(String name) throws IOException {
+        return Files.readAllBytes(Resources.path("golden/v2/" + name));
+    }
+
+    static double[] slice(double[] x, int dims, int from, int to) {
+        return java.util.Arrays.copyOfRange(x, from * dims, to * dims);
+    }
+
+    @Test
+    void windowStatesOfVersion1DecodeToTheirRowsAndReencodeByteForByte() throws IOException {
+        byte[] sliding = goldenV2("window-state-sliding-v1.bin");
+        org.alphawatch.core.window.WindowedCovariance s = org.alphawatch.core.window.WindowedCovariance
+                .fromByteArray(sliding);
+        assertThat(s.toByteArray()).isEqualTo(sliding);
+        try (org.alphawatch.core.window.WindowView v = s.view()) {
+            assertThat(v.firstSample()).isEqualTo(40);
+            assertThat(v.endSample()).isEqualTo(100);
+            assertThat(v.stepMin()).isEqualTo(2);
+            assertThat(v.stepMax()).isEqualTo(4);
+            CovarianceAccumulator total = CovarianceAccumulator.create(5);
+            v.groups().forEach(total::merge);
+            assertThat(Dense.relativeError(total.snapshot().covariance(),
+                    Dense.twoPassCovariance(slice(rows(0, 100, 5, 0), 5, 40, 100), 60, 5))).isLessThan(1e-12);
+        }
+        byte[] cumulative = goldenV2("window-state-cumulative-v1.bin");
+        org.alphawatch.core.window.WindowedCovariance c = org.alphawatch.core.window.WindowedCovariance
+                .fromByteArray(cumulative);
+        assertThat(c.toByteArray()).isEqualTo(cumulative);
+        double[] all = rows(0, 600, 6, 1);
+        List<CovarianceAccumulator> groups = c.liveGroups();
+        assertThat(groups).hasSize(3);
+        for (int g = 0; g < 3; g++) {
+            java.util.List<Integer> mine = new java.util.ArrayList<>();
+            for (int i = 0; i < 600; i++) {
+                if ((i / 256) % 3 == g) {
+                    mine.add(i);
+                }
+            }
+            double[] gx = new double[mine.size() * 6];
+            for (int r = 0; r < mine.size(); r++) {
+                System.arraycopy(all, mine.get(r) * 6, gx, r * 6, 6);
+            }
+            assertThat(Dense.relativeError(groups.get(g).snapshot().covariance(),
+                    Dense.twoPassCovariance(gx, mine.size(), 6))).isLessThan(1e-12);
+        }
+    }
+
+    @Test
+    void checkpointWithLayerStatesOfVersion2Restores(@TempDir Path tmp) throws IOException {
+        Path dir = tmp.resolve("c");
+        Files.createDirectories(dir);
+        try (Stream<Path> s = Files.list(Resources.path("golden/v2/checkpoint"))) {
+            for (Path p : s.toList()) {
+                Files.copy(p, dir.resolve(p.getFileName()));
+            }
+        }
+        try (MonitorService service = start(Durability.Mode.CHECKPOINT, dir)) {
+            assertLayer(service, "a", slice(rows(0, 100, 6, 0), 6, 32, 96), 64, 6);
+            JsonNode doc = new Http(service.server().baseUrl()).get("/v1/runs/golden/layers/a/spectrum").json();
+            assertThat(doc.get("total_samples").asLong()).isEqualTo(100);
+            assertThat(doc.get("window").get("mode").asText()).isEqualTo("sliding");
+            assertThat(doc.get("window").get("first_sample").asLong()).isEqualTo(32);
+            assertThat(doc.get("cvpca").isObject()).as("the repeat pairs came back").isTrue();
+        }
+    }
+
+    @Test
+    void writeAheadLogOfVersion2ReplaysOnItsCheckpoint(@TempDir Path tmp) throws IOException {
+        Path dir = tmp.resolve("w");
+        Files.createDirectories(dir);
+        try (Stream<Path> s = Files.list(Resources.path("golden/v2/wal"))) {
+            for (Path p : s.toList()) {
+                Files.copy(p, dir.resolve(p.getFileName()));
+            }
+        }
+        try (MonitorService service = start(Durability.Mode.WAL, dir)) {
+            assertThat(service.monitor().runs()).containsOnlyKeys("golden");
+            assertThat(service.recovery().replayedRecords()).isEqualTo(3);
+            assertLayer(service, "a", slice(rows(0, 80, 6, 0), 6, 16, 80), 64, 6);
+            // b is new in the log: it gets the configured (here cumulative) window; a restored layer
+            // keeps the window it was saved with.
+            assertLayer(service, "b", rows(0, 20, 4, 2), 20, 4);
+        }
     }
 
     @Test

@@ -67,6 +67,9 @@ class BadInputTest {
             double[] nan = new double[10 * 16];
             nan[37] = Double.NaN;
             byte[] nanBody = NpyWriter.toBytes(nan, 10, 16);
+            double[] huge = TestServers.layerData(2, 0, 0, 10, 16);
+            huge[16 + 3] = 1e200; // its square overflows float64: the layer could never be decomposed again
+            byte[] poison = NpyWriter.toBytes(huge, 10, 16);
             Object[][] cases = {
                 {LAYER + "?step=2", good(10, 15, 3), "application/octet-stream", 400, "dims_mismatch", "has 16 units, the batch has 15"},
                 {LAYER + "?step=2", nanBody, "application/octet-stream", 400, "non_finite", "row 2, column 5 is NaN"},
@@ -80,6 +83,8 @@ class BadInputTest {
                 {LAYER + "?step=2", valid, "text/csv", 415, "unsupported_media_type", "Content-Type 'text/csv'"},
                 {LAYER, valid, null, 400, "bad_parameter", "step"},
                 {LAYER + "?step=-4", valid, null, 400, "bad_parameter", "step '-4'"},
+                {LAYER + "?step=%EF%BC%91%EF%BC%92", valid, null, 400, "bad_parameter", "ASCII digits"},
+                {LAYER + "?step=2", poison, "application/octet-stream", 400, "value_out_of_range", "row 1, column 3 is 1.0E200"},
                 {LAYER + "?step=2&kind=eval", valid, null, 400, "bad_parameter", "kind 'eval'"},
                 {LAYER + "?step=2&repeat=7", valid, null, 400, "bad_parameter", "repeat '7'"},
                 {"/v1/runs/bad/layers/f%20c/batches?step=2", valid, null, 400, "invalid_name", "layer name 'f%20c' is invalid"},
@@ -118,6 +123,72 @@ class BadInputTest {
             assertThat(http.get("/v1/runs/bad/layers/nope/history").json().get("error").asText()).isEqualTo("not_found");
             assertThat(http.get("/v1/runs/nope").status()).isEqualTo(404);
             assertThat(http.get("/v2/whatever").status()).isEqualTo(404);
+        }
+    }
+
+    /** Error codes and labels do not change with the default locale (Turkish lower-cases I to dotless i). */
+    @Test
+    void labelsDoNotDependOnTheDefaultLocale() {
+        java.util.Locale saved = java.util.Locale.getDefault();
+        try {
+            java.util.Locale.setDefault(java.util.Locale.forLanguageTag("tr-TR"));
+            assertThat(org.alphawatch.pipeline.RejectReason.INVALID_NAME.label()).isEqualTo("invalid_name");
+            assertThat(org.alphawatch.pipeline.RejectReason.BAD_PARAMETER.label()).isEqualTo("bad_parameter");
+            assertThat(org.alphawatch.alert.AlertKind.SMOOTHNESS_CROSSING.label()).isEqualTo("smoothness_crossing");
+            assertThat(org.alphawatch.core.window.WindowMode.SLIDING.label()).isEqualTo("sliding");
+            assertThat(org.alphawatch.pipeline.BatchKind.TRAIN.label()).isEqualTo("train");
+        } finally {
+            java.util.Locale.setDefault(saved);
+        }
+    }
+
+    /**
+     * A refresh that fails (an eigen-solver that does not converge) keeps the last spectrum but
+     * marks it, and counts the failure; the next successful refresh clears the mark.
+     */
+    @Test
+    void aFailedRefreshIsMarkedAndCounted() throws Exception {
+        java.util.concurrent.atomic.AtomicBoolean failing = new java.util.concurrent.atomic.AtomicBoolean();
+        org.alphawatch.core.spectrum.EigenSolver solver = new org.alphawatch.core.spectrum.EigenSolver() {
+            final EjmlEigenSolver real = new EjmlEigenSolver();
+
+            @Override
+            public String name() {
+                return "ejml";
+            }
+
+            @Override
+            public boolean eigenvalues(double[] a, int n, double[] values) {
+                return !failing.get() && real.eigenvalues(a, n, values);
+            }
+
+            @Override
+            public boolean decompose(double[] a, int n, double[] values, double[] vectors) {
+                return !failing.get() && real.decompose(a, n, values, vectors);
+            }
+        };
+        try (MonitorService service = MonitorService.create(ServerConfig.local(0,
+                TestServers.manualRefresh(WindowMode.CUMULATIVE, 0)), solver).start()) {
+            Http http = new Http(service.server().baseUrl());
+            assertThat(http.post(LAYER + "?step=1", good(300, 16, 1)).status()).isEqualTo(202);
+            TestServers.settle(service);
+            JsonNode ok = http.get("/v1/runs/bad/layers/fc/spectrum").json();
+            assertThat(ok.has("refresh_error")).isFalse();
+            failing.set(true);
+            assertThat(http.post(LAYER + "?step=2", good(300, 16, 2)).status()).isEqualTo(202);
+            TestServers.settle(service);
+            JsonNode marked = http.get("/v1/runs/bad/layers/fc/spectrum").json();
+            assertThat(marked.get("samples")).isEqualTo(ok.get("samples")); // the last good spectrum, ...
+            assertThat(marked.get("refresh_error").asText()).contains("did not converge"); // ... marked
+            assertThat(marked.get("total_samples").asLong()).isEqualTo(600);
+            assertThat(http.get("/metrics").body())
+                    .contains("alphawatch_spectrum_refresh_failures_total{layer=\"fc\",run=\"bad\"} 1.0");
+            failing.set(false);
+            assertThat(http.post(LAYER + "?step=3", good(300, 16, 3)).status()).isEqualTo(202);
+            TestServers.settle(service);
+            JsonNode recovered = http.get("/v1/runs/bad/layers/fc/spectrum").json();
+            assertThat(recovered.has("refresh_error")).isFalse();
+            assertThat(recovered.get("samples").asLong()).isEqualTo(900);
         }
     }
 
