@@ -17,9 +17,11 @@ import org.alphawatch.core.format.BinaryReader;
 import org.alphawatch.core.format.FormatException;
 import org.alphawatch.io.NpyArray;
 import org.alphawatch.io.NpyReader;
+import org.alphawatch.io.PartialMoments;
 import org.alphawatch.pipeline.ActivationBatch;
 import org.alphawatch.pipeline.BatchKind;
 import org.alphawatch.pipeline.LayerKey;
+import org.alphawatch.pipeline.MonitorConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -216,7 +218,7 @@ public final class WalReader {
         }
         byte type = body.get(0);
         long seq = body.getLong(1);
-        if ((type != WriteAheadLog.BATCH && type != WriteAheadLog.DELETE) || seq <= after) {
+        if (type < WriteAheadLog.BATCH || type > WriteAheadLog.PARTIAL || seq <= after) {
             return null;
         }
         byte[] payload = new byte[len - 9];
@@ -245,7 +247,7 @@ public final class WalReader {
                 byte type = buf.get(i + FRAME);
                 long seq = buf.getLong(i + FRAME + 1);
                 if (len >= 9 && len <= WriteAheadLog.MAX_RECORD && len <= end - p - FRAME
-                        && (type == WriteAheadLog.BATCH || type == WriteAheadLog.DELETE) && seq > after
+                        && type >= WriteAheadLog.BATCH && type <= WriteAheadLog.PARTIAL && seq > after
                         && frameAt(ch, p, end, after) != null) {
                     return p;
                 }
@@ -267,6 +269,14 @@ public final class WalReader {
             return;
         }
         LayerKey key = new LayerKey(in.string("run"), in.string("layer"));
+        if (r.type() == WriteAheadLog.PARTIAL) {
+            String source = in.string("source");
+            List<PartialMoments> p = PartialMoments.decodeAll(in.block("partial"), "write-ahead log partial",
+                    MonitorConfig.MAX_DIMS_LIMIT);
+            in.end();
+            visitor.batch(r.seq(), ActivationBatch.partials(key, p, source.isEmpty() ? null : source));
+            return;
+        }
         long step = in.i64("step", 0, Long.MAX_VALUE);
         int kind = in.u8("kind");
         if (kind >= BatchKind.values().length) {
@@ -275,9 +285,10 @@ public final class WalReader {
         int repeat = (byte) in.u8("repeat");
         NpyArray values = array(in.block("values"), "values");
         byte[] latentBytes = in.block("latent");
+        String source = r.type() == WriteAheadLog.SOURCED_BATCH ? in.string("source") : null;
         in.end();
         visitor.batch(r.seq(), new ActivationBatch(key, step, BatchKind.values()[kind], repeat, values,
-                latentBytes.length == 0 ? null : array(latentBytes, "latent")));
+                latentBytes.length == 0 ? null : array(latentBytes, "latent"), null, source));
     }
 
     /** Version 1 payloads: DataOutputStream (big-endian) fields. */

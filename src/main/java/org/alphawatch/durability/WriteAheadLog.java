@@ -31,6 +31,8 @@ import org.slf4j.LoggerFactory;
  * record: u32 length of (type .. payload)  u32 CRC32C of (type .. payload)  u8 type  u64 sequence number  payload
  * batch (type 1):  string run, string layer, u64 step, u8 kind, i8 repeat, block .npy values, block .npy latent (empty: none)
  * delete (type 2): string run
+ * batch from a named sender (type 3): as type 1, then string source
+ * partial accumulators (type 4): string run, string layer, string source (empty: none), block partials (AWPA v1, back to back)
  * </pre>
  *
  * (strings: u16 length + UTF-8; blocks: u32 length + bytes). One writer thread appends whatever is
@@ -49,6 +51,8 @@ public final class WriteAheadLog implements BatchLog, AutoCloseable {
     static final int HEADER_BYTES = 28;
     static final byte BATCH = 1;
     static final byte DELETE = 2;
+    static final byte SOURCED_BATCH = 3;
+    static final byte PARTIAL = 4;
     static final int MAX_RECORD = 1 << 30;
 
     private record Entry(long seq, byte[] record, CompletableFuture<Void> done, long rotateTo) {}
@@ -151,12 +155,24 @@ public final class WriteAheadLog implements BatchLog, AutoCloseable {
     }
 
     static byte[] encodeBatch(long seq, ActivationBatch batch) {
+        if (batch.partials() != null) {
+            java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+            batch.partials().forEach(p -> all.writeBytes(p.encode()));
+            byte[] partial = all.toByteArray();
+            BinaryWriter w = new BinaryWriter(partial.length + 200);
+            w.string(batch.key().run()).string(batch.key().layer())
+                    .string(batch.source() == null ? "" : batch.source()).block(partial);
+            return frame(PARTIAL, seq, w.toByteArray());
+        }
         byte[] values = npy(batch.values());
         byte[] latent = batch.latent() == null ? new byte[0] : npy(batch.latent());
         BinaryWriter w = new BinaryWriter(values.length + latent.length + 200);
         w.string(batch.key().run()).string(batch.key().layer()).i64(batch.step()).u8(batch.kind().ordinal())
                 .u8(batch.repeat()).block(values).block(latent);
-        return frame(BATCH, seq, w.toByteArray());
+        if (batch.source() != null) {
+            w.string(batch.source());
+        }
+        return frame(batch.source() == null ? BATCH : SOURCED_BATCH, seq, w.toByteArray());
     }
 
     private static byte[] npy(NpyArray a) {

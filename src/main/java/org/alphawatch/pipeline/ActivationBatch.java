@@ -1,18 +1,40 @@
 package org.alphawatch.pipeline;
 
+import java.util.List;
 import org.alphawatch.io.NpyArray;
+import org.alphawatch.io.PartialMoments;
 
 /**
- * Validated activations of one layer at one training step: rows are samples, columns are units.
+ * Validated activations of one layer at one training step: rows are samples, columns are units;
+ * or, with {@code partials}, the sufficient statistics of rows aggregated by the trainer, one or
+ * more partial accumulators in order (then {@code values} is null and the batch stands for the
+ * sum of their {@link PartialMoments#samples()}).
  * For {@link BatchKind#PROBE} the rows are ordered along an input path and {@code latent}
  * (rows x q, optional) holds the input's latent coordinates. {@code repeat} is 0 or 1 for the two
  * passes of a cross-validated spectrum, -1 otherwise. Immutable by convention: the arrays are
  * owned by the batch and never written after construction.
  */
-public record ActivationBatch(LayerKey key, long step, BatchKind kind, int repeat, NpyArray values, NpyArray latent) {
+public record ActivationBatch(LayerKey key, long step, BatchKind kind, int repeat, NpyArray values, NpyArray latent,
+                              List<PartialMoments> partials, String source) {
     public static final int NO_REPEAT = -1;
 
+    public ActivationBatch(LayerKey key, long step, BatchKind kind, int repeat, NpyArray values, NpyArray latent) {
+        this(key, step, kind, repeat, values, latent, null, null);
+    }
+
+    /**
+     * A trainer's partial accumulators for a layer, in order, from {@code source} (its rank or
+     * process; null: anonymous). Their repeat pairs, if any, were paired by that sender.
+     */
+    public static ActivationBatch partials(LayerKey key, List<PartialMoments> partials, String source) {
+        long step = partials.stream().mapToLong(PartialMoments::lastStep).max().orElse(0);
+        return new ActivationBatch(key, step, BatchKind.TRAIN, NO_REPEAT, null, null, List.copyOf(partials), source);
+    }
+
     public ActivationBatch {
+        if ((values == null) == (partials == null) || (partials != null && partials.isEmpty())) {
+            throw new IllegalArgumentException("a batch holds either rows or partial accumulators");
+        }
         if (step < 0) {
             throw new IllegalArgumentException("step " + step + " must be >= 0");
         }
@@ -22,9 +44,9 @@ public record ActivationBatch(LayerKey key, long step, BatchKind kind, int repea
         if (repeat != NO_REPEAT && kind != BatchKind.TRAIN) {
             throw new IllegalArgumentException("repeat applies to train batches only");
         }
-        if (latent != null && (kind != BatchKind.PROBE || latent.rows() != values.rows())) {
-            throw new IllegalArgumentException("latent values need a probe batch with the same rows (" + values.rows()
-                    + "), got " + latent.rows());
+        if (latent != null && (values == null || kind != BatchKind.PROBE || latent.rows() != values.rows())) {
+            throw new IllegalArgumentException("latent values need a probe batch with the same rows, got "
+                    + latent.rows());
         }
     }
 
@@ -32,16 +54,23 @@ public record ActivationBatch(LayerKey key, long step, BatchKind kind, int repea
         return new ActivationBatch(key, step, BatchKind.TRAIN, NO_REPEAT, values, null);
     }
 
+    /** Samples of the partials (0 for rows). */
+    public long partialSamples() {
+        return partials == null ? 0 : partials.stream().mapToLong(PartialMoments::samples).sum();
+    }
+
+    /** Rows the batch stands for (for partials, their samples, capped at the int range). */
     public int rows() {
-        return values.rows();
+        return partials != null ? (int) Math.min(Integer.MAX_VALUE, partialSamples()) : values.rows();
     }
 
     public int dims() {
-        return values.cols();
+        return partials != null ? partials.get(0).dims() : values.cols();
     }
 
     /** Bytes of activation data held. */
     public long bytes() {
-        return values.bytes() + (latent == null ? 0 : latent.bytes());
+        return partials != null ? partials.stream().mapToLong(PartialMoments::bytes).sum()
+                : values.bytes() + (latent == null ? 0 : latent.bytes());
     }
 }

@@ -1,17 +1,23 @@
 package org.alphawatch.pipeline;
 
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.alphawatch.core.analysis.AnalysisWorkspace;
 import org.alphawatch.core.analysis.SpectrumAnalyzer;
 import org.alphawatch.core.analysis.SpectrumReport;
+import org.alphawatch.core.stat.CovarianceAccumulator;
 import org.alphawatch.core.stat.CrossCovarianceAccumulator;
 import org.alphawatch.core.window.WindowMode;
+import org.alphawatch.core.window.WindowSpec;
 import org.alphawatch.core.window.WindowView;
 import org.alphawatch.core.window.WindowedCovariance;
 import org.alphawatch.io.NpyArray;
+import org.alphawatch.io.PartialMoments;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -76,6 +82,10 @@ final class LayerMonitor {
     private boolean closed;
 
     // Read by any thread.
+    /** Where samples of senders beyond {@link MonitorConfig#MAX_SOURCES_PER_LAYER} are counted. */
+    static final String OTHER_SOURCES = "(other)";
+    /** Samples applied per sender (rank or process) that named itself; not saved in checkpoints. */
+    private final ConcurrentHashMap<String, Long> sources = new ConcurrentHashMap<>();
     private volatile boolean visible;
     private volatile long lastAppliedMillis = -1;
     private volatile long totalSamples;
@@ -155,7 +165,9 @@ final class LayerMonitor {
             ActivationBatch batch = a.batch();
             lastAppliedSeq = Math.max(lastAppliedSeq, a.seq());
             lastAppliedMillis = ctx.clock().getAsLong();
-            if (batch.kind() == BatchKind.PROBE) {
+            if (batch.partials() != null) {
+                batch.partials().forEach(p -> applyPartial(p, batch.source()));
+            } else if (batch.kind() == BatchKind.PROBE) {
                 probes.add(batch);
                 projectionChanged = true;
             } else if (batch.repeat() != ActivationBatch.NO_REPEAT) {
@@ -163,7 +175,7 @@ final class LayerMonitor {
                     repeats = new RepeatPairs(dims, window.spec().mode() == WindowMode.CUMULATIVE ? 0
                             : Math.max(minSamples, window.spec().samples()));
                 }
-                if (!repeats.add(batch)) {
+                if (!repeats.add(batch, batch.source())) {
                     LOG.debug("{}: repeat 1 at step {} has no matching repeat 0; dropped", key, batch.step());
                     ctx.observer().rejected(RejectReason.BAD_PARAMETER);
                 }
@@ -176,6 +188,7 @@ final class LayerMonitor {
                 }
                 samplesSinceRefresh += v.rows();
                 totalSamples = window.totalSamples();
+                countSource(batch.source(), v.rows());
             }
             visible = true;
             ctx.observer().timed(MonitorObserver.Stage.APPLY, System.nanoTime() - start);
@@ -187,6 +200,32 @@ final class LayerMonitor {
         } finally {
             pendingAdmissions.decrementAndGet();
             a.ticket().release();
+        }
+    }
+
+    /** A trainer's partial accumulator: merged whole into the window (and its repeat pairs into the pairs). */
+    private void applyPartial(PartialMoments p, String source) {
+        if (p.samples() > 0) {
+            window.merge(CovarianceAccumulator.fromMoments(dims, p.samples(), p.mean(), p.comomentUpper()),
+                    p.firstStep(), p.lastStep());
+        }
+        if (p.hasPairs()) {
+            if (repeats == null) {
+                repeats = new RepeatPairs(dims, window.spec().mode() == WindowMode.CUMULATIVE ? 0
+                        : Math.max(minSamples, window.spec().samples()));
+            }
+            repeats.merge(CrossCovarianceAccumulator.fromMoments(dims, p.pairs(), p.meanA(), p.meanB(),
+                    p.comomentAUpper(), p.crossComoment()));
+        }
+        samplesSinceRefresh += p.samples();
+        totalSamples = window.totalSamples();
+        countSource(source, p.samples());
+    }
+
+    private void countSource(String source, long rows) {
+        if (source != null) {
+            String key = sources.size() >= MonitorConfig.MAX_SOURCES_PER_LAYER && !sources.containsKey(source) ? OTHER_SOURCES : source;
+            sources.merge(key, rows, Long::sum);
         }
     }
 
@@ -303,6 +342,15 @@ final class LayerMonitor {
 
     long minSamples() {
         return minSamples;
+    }
+
+    /** The window's shape (fixed for the layer's life, so any thread may read it). */
+    WindowSpec windowSpec() {
+        return window.spec();
+    }
+
+    Map<String, Long> sources() {
+        return new TreeMap<>(sources);
     }
 
     LayerSnapshots snapshots() {

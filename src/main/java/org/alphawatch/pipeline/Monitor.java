@@ -48,7 +48,7 @@ public final class Monitor implements AutoCloseable {
      * samples seen, the maturity threshold, and the last refresh failure after that snapshot.
      */
     public record LayerStatus(LayerSnapshot current, long totalSamples, long minSamples, String refreshError,
-                              long refreshFailures) {}
+                              long refreshFailures, Map<String, Long> sources) {}
 
     private final MonitorConfig config;
     private final MonitorObserver observer;
@@ -272,6 +272,12 @@ public final class Monitor implements AutoCloseable {
         return m != null && m.visible() ? m : null;
     }
 
+    /** {@link org.alphawatch.core.window.WindowSpec#maxPartialSamples()} of a layer's window, or of the window a new layer of {@code dims} gets. */
+    public long maxPartialSamples(LayerKey key, int dims) {
+        LayerMonitor m = registry.get(key);
+        return (m != null ? m.windowSpec() : config.windowSpec(dims)).maxPartialSamples();
+    }
+
     public boolean hasLayer(LayerKey key) {
         return visible(key) != null;
     }
@@ -290,7 +296,7 @@ public final class Monitor implements AutoCloseable {
         LayerSnapshots s = m.snapshots();
         LayerSnapshots.RefreshFailure f = s.failure();
         return Optional.of(new LayerStatus(s.current(), m.totalSamples(), m.minSamples(),
-                f == null ? null : f.message(), s.failures()));
+                f == null ? null : f.message(), s.failures(), m.sources()));
     }
 
     public Optional<List<HistoryPoint>> history(LayerKey key) {

@@ -47,6 +47,10 @@ public record MonitorConfig(WindowMode window, long windowSamples, int ciGroups,
     public static final int AUTO_MIN_SAMPLES_PER_UNIT = 10;
     /** Largest layer width the service accepts (the accumulator format allows more). */
     public static final int MAX_DIMS_LIMIT = 16_384;
+    /** Senders (the {@code source} parameter) a layer counts by name; more are counted as "(other)". */
+    public static final int MAX_SOURCES_PER_LAYER = 256;
+    /** Senders whose repeat 0 may wait for its repeat 1 at once, per layer; more repeat 0s are refused. */
+    public static final int MAX_WAITING_REPEAT_SENDERS = 64;
     /** d x d buffers a refresh of a layer works in (the merged window and the solver's copy). */
     static final int REFRESH_BUFFERS = 2;
 

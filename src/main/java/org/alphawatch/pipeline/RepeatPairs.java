@@ -1,5 +1,7 @@
 package org.alphawatch.pipeline;
 
+import java.util.HashMap;
+import java.util.Map;
 import org.alphawatch.core.format.BinaryReader;
 import org.alphawatch.core.format.BinaryWriter;
 import org.alphawatch.core.stat.CrossCovarianceAccumulator;
@@ -18,7 +20,8 @@ final class RepeatPairs {
     private CrossCovarianceAccumulator current;
     private CrossCovarianceAccumulator previous;
     private CrossCovarianceAccumulator refreshCopy;
-    private ActivationBatch pendingFirst;
+    /** Repeat 0 waiting for its repeat 1, per sender: passes from two ranks are never paired. */
+    private final Map<String, ActivationBatch> pendingFirst = new HashMap<>();
 
     /** @param span pairs per half; 0: cumulative (never forgets) */
     RepeatPairs(int dims, long span) {
@@ -27,17 +30,42 @@ final class RepeatPairs {
         this.current = CrossCovarianceAccumulator.create(dims);
     }
 
-    /** Takes one repeat batch; false when a repeat 1 has no matching repeat 0 (the pair is dropped). */
-    boolean add(ActivationBatch batch) {
+    /**
+     * Takes one repeat batch from {@code source} (null: anonymous); false when a repeat 1 has no
+     * matching repeat 0 from the same sender, or a repeat 0 finds
+     * {@link MonitorConfig#MAX_WAITING_REPEAT_SENDERS} other senders waiting (the pass is dropped).
+     */
+    boolean add(ActivationBatch batch, String source) {
+        String sender = source == null ? "" : source;
         if (batch.repeat() == 0) {
-            pendingFirst = batch;
+            if (pendingFirst.size() >= MonitorConfig.MAX_WAITING_REPEAT_SENDERS && !pendingFirst.containsKey(sender)) {
+                return false;
+            }
+            pendingFirst.put(sender, batch);
             return true;
         }
-        ActivationBatch first = pendingFirst;
-        pendingFirst = null;
+        ActivationBatch first = pendingFirst.remove(sender);
         if (first == null || first.step() != batch.step() || first.rows() != batch.rows()) {
             return false;
         }
+        rotateIfFull();
+        NpyArray a = first.values();
+        NpyArray b = batch.values();
+        if (a.floats() != null && b.floats() != null) {
+            current.update(a.floats(), b.floats(), a.rows());
+        } else {
+            current.update(a.toDoubles(), b.toDoubles(), a.rows());
+        }
+        return true;
+    }
+
+    /** Pairs aggregated by a trainer (already paired by their sender). */
+    void merge(CrossCovarianceAccumulator pairs) {
+        rotateIfFull();
+        current.merge(pairs);
+    }
+
+    private void rotateIfFull() {
         if (span > 0 && current.count() >= span) {
             if (previous == null) {
                 previous = CrossCovarianceAccumulator.create(dims);
@@ -47,14 +75,6 @@ final class RepeatPairs {
             current = t;
             current.reset();
         }
-        NpyArray a = first.values();
-        NpyArray b = batch.values();
-        if (a.floats() != null && b.floats() != null) {
-            current.update(a.floats(), b.floats(), a.rows());
-        } else {
-            current.update(a.toDoubles(), b.toDoubles(), a.rows());
-        }
-        return true;
     }
 
     long pairs() {

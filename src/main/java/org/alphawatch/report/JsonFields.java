@@ -51,6 +51,7 @@ public final class JsonFields {
     public static final String TOTAL_SAMPLES = "total_samples";
     public static final String REFRESH_ERROR = "refresh_error";
     public static final String REFRESH_FAILURES = "refresh_failures";
+    public static final String SOURCES = "sources";
     public static final String FIT_LINE = "fit_line";
     public static final String ERROR = "error";
     public static final String DETAIL = "detail";

@@ -45,6 +45,9 @@ public final class SnapshotJson {
     public static Map<String, Object> spectrum(Monitor.LayerStatus status, String solver) {
         Map<String, Object> m = spectrum(status.current(), solver);
         m.put(TOTAL_SAMPLES, status.totalSamples());
+        if (!status.sources().isEmpty()) {
+            m.put(SOURCES, status.sources());
+        }
         if (status.refreshError() != null) {
             m.put(REFRESH_ERROR, status.refreshError());
             m.put(REFRESH_FAILURES, status.refreshFailures());

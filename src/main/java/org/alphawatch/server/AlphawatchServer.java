@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.alphawatch.io.NpyBody;
 import org.alphawatch.io.NpyFormatException;
+import org.alphawatch.io.PartialMoments;
 import org.alphawatch.metrics.MonitorMetrics;
 import org.alphawatch.pipeline.ActivationBatch;
 import org.alphawatch.pipeline.Admission;
@@ -117,7 +118,8 @@ public final class AlphawatchServer implements AutoCloseable {
     }
 
     private void routes(HttpServerRoutes r) {
-        r.post(ApiPaths.BATCHES, this::ingest)
+        r.post(ApiPaths.BATCHES, (req, res) -> ingest(req, res, false))
+                .post(ApiPaths.PARTIALS, (req, res) -> ingest(req, res, true))
                 .get(ApiPaths.RUNS, this::listRuns)
                 .get(ApiPaths.RUN, this::getRun)
                 .delete(ApiPaths.RUN, this::deleteRun)
@@ -135,7 +137,8 @@ public final class AlphawatchServer implements AutoCloseable {
 
     // ---- ingest ---------------------------------------------------------------------------------
 
-    private Publisher<Void> ingest(HttpServerRequest req, HttpServerResponse res) {
+    /** A batch of rows ({@code .npy}), or a trainer's partial accumulator ({@code AWPA}) with {@code partial}. */
+    private Publisher<Void> ingest(HttpServerRequest req, HttpServerResponse res, boolean partial) {
         if (!authorized(req, true)) {
             return reject(res, RejectReason.UNAUTHORIZED, "missing or wrong bearer token (Authorization: Bearer ...)");
         }
@@ -151,14 +154,32 @@ public final class AlphawatchServer implements AutoCloseable {
         long step;
         BatchKind kind;
         int repeat;
+        String source;
         try {
-            step = parseStep(q);
-            kind = q.containsKey(ApiPaths.PARAM_KIND) ? BatchKind.parse(single(q, ApiPaths.PARAM_KIND))
-                    : BatchKind.TRAIN;
-            repeat = q.containsKey(ApiPaths.PARAM_REPEAT) ? parseRepeat(single(q, ApiPaths.PARAM_REPEAT))
-                    : ActivationBatch.NO_REPEAT;
-            if (repeat != ActivationBatch.NO_REPEAT && kind != BatchKind.TRAIN) {
-                throw new IllegalArgumentException("repeat applies to kind=train only");
+            if (partial) {
+                for (String p : List.of(ApiPaths.PARAM_STEP, ApiPaths.PARAM_KIND, ApiPaths.PARAM_REPEAT)) {
+                    if (q.containsKey(p)) {
+                        throw new IllegalArgumentException(p + " is not a parameter of partials (steps and repeat "
+                                + "pairs travel in the body)");
+                    }
+                }
+                step = 0;
+                kind = BatchKind.TRAIN;
+                repeat = ActivationBatch.NO_REPEAT;
+            } else {
+                step = parseStep(q);
+                kind = q.containsKey(ApiPaths.PARAM_KIND) ? BatchKind.parse(single(q, ApiPaths.PARAM_KIND))
+                        : BatchKind.TRAIN;
+                repeat = q.containsKey(ApiPaths.PARAM_REPEAT) ? parseRepeat(single(q, ApiPaths.PARAM_REPEAT))
+                        : ActivationBatch.NO_REPEAT;
+                if (repeat != ActivationBatch.NO_REPEAT && kind != BatchKind.TRAIN) {
+                    throw new IllegalArgumentException("repeat applies to kind=train only");
+                }
+            }
+            source = q.containsKey(ApiPaths.PARAM_SOURCE) ? single(q, ApiPaths.PARAM_SOURCE) : null;
+            if (source != null && !Names.valid(source)) {
+                throw new IllegalArgumentException("source '" + abbreviate(source) + "' is not a valid name (1-64 of "
+                        + "A-Z a-z 0-9 . _ -, starting with a letter or digit)");
             }
         } catch (IllegalArgumentException e) {
             return reject(res, RejectReason.BAD_PARAMETER, e.getMessage());
@@ -177,7 +198,8 @@ public final class AlphawatchServer implements AutoCloseable {
         BodyBudget.Body body = bodies.body(config.monitor().maxBodyBytes());
         return req.receive().asByteArray()
                 .doOnNext(body::add)
-                .then(Mono.defer(() -> Mono.from(accept(res, key, step, kind, repeat, body))))
+                .then(Mono.defer(() -> Mono.from(partial ? acceptPartial(res, key, source, body)
+                        : accept(res, key, step, kind, repeat, source, body))))
                 .onErrorResume(BodyBudget.TooLarge.class, e -> {
                     res.header(HttpHeaderNames.CONNECTION, "close");
                     return Mono.from(reject(res, RejectReason.BODY_TOO_LARGE, e.getMessage()));
@@ -194,8 +216,26 @@ public final class AlphawatchServer implements AutoCloseable {
                 .doFinally(signal -> body.release());
     }
 
+    private Publisher<Void> acceptPartial(HttpServerResponse res, LayerKey key, String source,
+                                          BodyBudget.Body received) {
+        if (received.size() == 0) {
+            return reject(res, RejectReason.BAD_NPY, "empty body: expected a partial accumulator (AWPA)");
+        }
+        List<PartialMoments> partials;
+        long decodeStart = System.nanoTime();
+        try {
+            byte[] bytes = received.bytes();
+            received.reserve(bytes.length); // the decoded doubles take about as much as the body
+            partials = PartialMoments.decodeAll(bytes, "partial accumulator", config.monitor().maxDims());
+            monitor.decoded(System.nanoTime() - decodeStart);
+        } catch (NpyFormatException e) {
+            return reject(res, RejectReason.of(e.kind()), e.getMessage());
+        }
+        return admitted(res, ActivationBatch.partials(key, partials, source));
+    }
+
     private Publisher<Void> accept(HttpServerResponse res, LayerKey key, long step, BatchKind kind, int repeat,
-                                   BodyBudget.Body received) {
+                                   String source, BodyBudget.Body received) {
         if (received.size() == 0) {
             return reject(res, RejectReason.BAD_NPY, "empty body: expected a 2-D .npy array");
         }
@@ -213,7 +253,12 @@ public final class AlphawatchServer implements AutoCloseable {
         if (decoded.values().rows() == 0) {
             return reject(res, RejectReason.BAD_SHAPE, "request body: the array has 0 rows");
         }
-        ActivationBatch batch = new ActivationBatch(key, step, kind, repeat, decoded.values(), decoded.latent());
+        return admitted(res, new ActivationBatch(key, step, kind, repeat, decoded.values(), decoded.latent(), null,
+                source));
+    }
+
+    /** Offers a decoded batch; 202 once it is durable, or the refusal. */
+    private Publisher<Void> admitted(HttpServerResponse res, ActivationBatch batch) {
         Admission a = monitor.offer(batch);
         if (!a.ok()) {
             if (a.reason().httpStatus() == 429) {
@@ -222,14 +267,19 @@ public final class AlphawatchServer implements AutoCloseable {
             return send(res, a.reason().httpStatus(), errorBody(a.reason().label(), a.message()));
         }
         Map<String, Object> ok = new LinkedHashMap<>();
-        ok.put(JsonFields.RUN, key.run());
-        ok.put(JsonFields.LAYER, key.layer());
-        ok.put(JsonFields.STEP, step);
-        ok.put("kind", kind.label());
-        ok.put("rows", batch.rows());
+        ok.put(JsonFields.RUN, batch.key().run());
+        ok.put(JsonFields.LAYER, batch.key().layer());
+        ok.put(JsonFields.STEP, batch.step());
+        ok.put("kind", batch.partials() != null ? "partial" : batch.kind().label());
+        ok.put("rows", batch.partials() != null ? batch.partialSamples() : batch.rows());
+        if (batch.partials() != null) {
+            ok.put("partials", batch.partials().size());
+        }
         ok.put(JsonFields.DIMS, batch.dims());
         ok.put("sequence", a.seq());
         ok.put("queued_batches", monitor.queuedBatches());
+        // Senders that aggregate keep each partial within this (0: no limit): see WindowSpec.
+        ok.put("max_partial_samples", monitor.maxPartialSamples(batch.key(), batch.dims()));
         // With a write-ahead log the 202 waits until the batch is on disk.
         if (a.durable().isDone() && !a.durable().isCompletedExceptionally()) {
             return send(res, 202, ok);

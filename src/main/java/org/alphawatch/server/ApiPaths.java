@@ -3,6 +3,7 @@ package org.alphawatch.server;
 /** Every HTTP path of the public contract (DESIGN.md 5), in one place. */
 public final class ApiPaths {
     public static final String BATCHES = "/v1/runs/{run}/layers/{layer}/batches";
+    public static final String PARTIALS = "/v1/runs/{run}/layers/{layer}/partials";
     public static final String RUNS = "/v1/runs";
     public static final String RUN = "/v1/runs/{run}";
     public static final String SPECTRUM = "/v1/runs/{run}/layers/{layer}/spectrum";
@@ -18,6 +19,8 @@ public final class ApiPaths {
     public static final String PARAM_STEP = "step";
     public static final String PARAM_KIND = "kind";
     public static final String PARAM_REPEAT = "repeat";
+    /** Who sends (a rank or process name): repeat passes pair only within one sender; counted per sender. */
+    public static final String PARAM_SOURCE = "source";
 
     private ApiPaths() {}
 }

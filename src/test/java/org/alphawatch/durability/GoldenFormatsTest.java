@@ -15,6 +15,7 @@ import org.alphawatch.core.spectrum.EjmlEigenSolver;
 import org.alphawatch.core.stat.CovarianceAccumulator;
 import org.alphawatch.core.stat.CrossCovarianceAccumulator;
 import org.alphawatch.core.window.WindowMode;
+import org.alphawatch.io.PartialMoments;
 import org.alphawatch.server.MonitorService;
 import org.alphawatch.server.ServerConfig;
 import org.alphawatch.testing.Dense;
@@ -25,8 +26,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The version-1 golden files (src/test/resources/golden/v1, written by the code before version 2
- * of the layer state) decode with today's code into exactly the state their rows define.
+ * The golden files of every format version (src/test/resources/golden: v1, written before version
+ * 2 of the layer state; v2; partials, the partial accumulator and log records of senders) decode
+ * with today's code into exactly the state their rows define.
  */
 class GoldenFormatsTest {
     /** The rows the golden files were written from (README.md there). */
@@ -93,13 +95,7 @@ class GoldenFormatsTest {
 
     @Test
     void checkpointWithLayerStatesOfVersion2Restores(@TempDir Path tmp) throws IOException {
-        Path dir = tmp.resolve("c");
-        Files.createDirectories(dir);
-        try (Stream<Path> s = Files.list(Resources.path("golden/v2/checkpoint"))) {
-            for (Path p : s.toList()) {
-                Files.copy(p, dir.resolve(p.getFileName()));
-            }
-        }
+        Path dir = copy("golden/v2/checkpoint", tmp.resolve("c"));
         try (MonitorService service = start(Durability.Mode.CHECKPOINT, dir)) {
             assertLayer(service, "a", slice(rows(0, 100, 6, 0), 6, 32, 96), 64, 6);
             JsonNode doc = new Http(service.server().baseUrl()).get("/v1/runs/golden/layers/a/spectrum").json();
@@ -112,13 +108,7 @@ class GoldenFormatsTest {
 
     @Test
     void writeAheadLogOfVersion2ReplaysOnItsCheckpoint(@TempDir Path tmp) throws IOException {
-        Path dir = tmp.resolve("w");
-        Files.createDirectories(dir);
-        try (Stream<Path> s = Files.list(Resources.path("golden/v2/wal"))) {
-            for (Path p : s.toList()) {
-                Files.copy(p, dir.resolve(p.getFileName()));
-            }
-        }
+        Path dir = copy("golden/v2/wal", tmp.resolve("w"));
         try (MonitorService service = start(Durability.Mode.WAL, dir)) {
             assertThat(service.monitor().runs()).containsOnlyKeys("golden");
             assertThat(service.recovery().replayedRecords()).isEqualTo(3);
@@ -146,8 +136,52 @@ class GoldenFormatsTest {
         assertThat(x.toByteArray()).isEqualTo(cross);
     }
 
+    @Test
+    void partialAccumulatorsOfVersion1DecodeToTheirRowsAndReencodeByteForByte() throws Exception {
+        byte[] plain = Files.readAllBytes(Resources.path("golden/partials/partial-v1.awpa"));
+        PartialMoments p = PartialMoments.decode(plain, "golden", 16);
+        assertThat(p.samples()).isEqualTo(12);
+        assertThat(p.hasPairs()).isFalse();
+        assertThat(new long[] {p.firstStep(), p.lastStep()}).containsExactly(5, 5);
+        assertMoments(p.mean(), p.comomentUpper(), rows(0, 12, 3, 9), 12, 3);
+        assertThat(p.encode()).isEqualTo(plain);
+
+        byte[] paired = Files.readAllBytes(Resources.path("golden/partials/partial-v1-pairs.awpa"));
+        PartialMoments q = PartialMoments.decode(paired, "golden", 16);
+        assertThat(q.samples()).isEqualTo(40);
+        assertThat(new long[] {q.firstStep(), q.lastStep()}).containsExactly(1, 3);
+        assertMoments(q.mean(), q.comomentUpper(), rows(0, 40, 4, 6), 40, 4);
+        assertThat(q.pairs()).isEqualTo(10);
+        CrossCovarianceAccumulator cross = CrossCovarianceAccumulator.fromMoments(4, q.pairs(), q.meanA(), q.meanB(),
+                q.comomentAUpper(), q.crossComoment());
+        assertThat(Dense.relativeError(cross.snapshot().crossCovariance(),
+                Dense.twoPassCross(rows(0, 10, 4, 7), rows(0, 10, 4, 8), 10, 4))).isLessThan(1e-12);
+        assertThat(q.encode()).isEqualTo(paired);
+    }
+
+    static void assertMoments(double[] mean, double[] upper, double[] x, int n, int dims) {
+        CovarianceAccumulator acc = CovarianceAccumulator.fromMoments(dims, n, mean, upper);
+        assertThat(Dense.relativeError(acc.snapshot().covariance(), Dense.twoPassCovariance(x, n, dims)))
+                .isLessThan(1e-12);
+        assertThat(Dense.relativeError(mean, Dense.exactMean(x, n, dims))).isLessThan(1e-14);
+    }
+
+    @Test
+    void writeAheadLogRecordsOfSendersAndPartialsReplay(@TempDir Path tmp) throws IOException {
+        Path dir = copy("golden/partials/wal", tmp.resolve("w"));
+        try (MonitorService service = start(Durability.Mode.WAL, dir)) {
+            assertThat(service.recovery().replayedRecords()).isEqualTo(3);
+            assertLayer(service, "p", rows(0, 65, 4, 6), 65, 4);
+            JsonNode doc = new Http(service.server().baseUrl()).get("/v1/runs/golden/layers/p/spectrum").json();
+            assertThat(doc.get("sources").toString()).isEqualTo("{\"rank0\":40,\"rank1\":20}");
+            assertThat(doc.get("step_range").toString()).isEqualTo("[1,6]");
+            assertThat(doc.get("cvpca").isObject()).as("the repeat pairs of the partial").isTrue();
+        }
+    }
+
+    /** A golden state directory (a resource path), copied to {@code to}: the server writes into it. */
     static Path copy(String dir, Path to) throws IOException {
-        Path from = Resources.path("golden/v1/" + dir);
+        Path from = Resources.path(dir);
         Files.createDirectories(to);
         try (Stream<Path> s = Files.list(from)) {
             for (Path p : s.toList()) {
@@ -180,7 +214,8 @@ class GoldenFormatsTest {
 
     @Test
     void checkpointOfVersion1WithLayerStatesOfVersion1Restores(@TempDir Path tmp) throws IOException {
-        try (MonitorService service = start(Durability.Mode.CHECKPOINT, copy("checkpoint", tmp.resolve("c")))) {
+        Path dir = copy("golden/v1/checkpoint", tmp.resolve("c"));
+        try (MonitorService service = start(Durability.Mode.CHECKPOINT, dir)) {
             assertThat(service.monitor().runs()).containsOnlyKeys("golden");
             assertLayer(service, "a", rows(0, 68, 6, 0), 68, 6);
             assertLayer(service, "b", rows(0, 25, 4, 2), 25, 4);
@@ -192,7 +227,7 @@ class GoldenFormatsTest {
 
     @Test
     void writeAheadLogOfVersion1ReplaysOnItsCheckpoint(@TempDir Path tmp) throws IOException {
-        try (MonitorService service = start(Durability.Mode.WAL, copy("wal", tmp.resolve("w")))) {
+        try (MonitorService service = start(Durability.Mode.WAL, copy("golden/v1/wal", tmp.resolve("w")))) {
             // checkpoint at 6 (a: rows 0..67, b: rows 0..24, gone/x), then the log: a += rows 68..76,
             // b += rows 25..35, delete run gone
             assertThat(service.monitor().runs()).containsOnlyKeys("golden");

@@ -12,6 +12,13 @@ import org.alphawatch.server.ServerConfig;
 public final class TestServers {
     private TestServers() {}
 
+    /** alphawatch_ingest_rejected_total{reason} as /metrics shows it (0 when the series is absent). */
+    public static double rejected(MonitorService service, String reason) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("alphawatch_ingest_rejected_total\\{reason=\""
+                + reason + "\"} (\\S+)").matcher(new Http(service.server().baseUrl()).get("/metrics").body());
+        return m.find() ? Double.parseDouble(m.group(1)) : 0;
+    }
+
     public static MonitorService start(MonitorConfig config) {
         return MonitorService.create(ServerConfig.local(0, config), new EjmlEigenSolver()).start();
     }

@@ -49,6 +49,29 @@ public final class CovarianceAccumulator {
         this.delta = new double[dims];
     }
 
+    /**
+     * An accumulator holding {@code count} samples given by their sufficient statistics (a partial
+     * accumulator aggregated elsewhere): mean and the co-moment's upper triangle, row by row. The
+     * caller validated the values.
+     */
+    public static CovarianceAccumulator fromMoments(int dims, long count, double[] mean, double[] upper) {
+        if (mean.length != dims || upper.length != (long) dims * (dims + 1) / 2 || count < 1) {
+            throw new IllegalArgumentException("moments of " + mean.length + " / " + upper.length + " values for "
+                    + dims + " dims");
+        }
+        CovarianceAccumulator acc = create(dims);
+        System.arraycopy(mean, 0, acc.mean, 0, dims);
+        int k = 0;
+        for (int i = 0; i < dims; i++) {
+            for (int j = i; j < dims; j++) {
+                acc.comoment.set(i * dims + j, upper[k++]);
+            }
+        }
+        acc.count = count;
+        acc.weight = count;
+        return acc;
+    }
+
     /** An accumulator on the process-wide back-end ({@link CoMomentKernel.Kind#selected()}). */
     public static CovarianceAccumulator create(int dims) {
         return new CovarianceAccumulator(dims, CoMomentKernel.Kind.selected());

@@ -58,6 +58,32 @@ public final class CrossCovarianceAccumulator {
         return new CrossCovarianceAccumulator(dims);
     }
 
+    /**
+     * Paired passes given by their sufficient statistics (aggregated elsewhere): both means, pass
+     * 0's co-moment (upper triangle, row by row) and the cross co-moment (row-major). Validated by
+     * the caller.
+     */
+    public static CrossCovarianceAccumulator fromMoments(int dims, long pairs, double[] meanA, double[] meanB,
+                                                         double[] upperA, double[] cross) {
+        if (meanA.length != dims || meanB.length != dims || upperA.length != (long) dims * (dims + 1) / 2
+                || cross.length != dims * dims || pairs < 1) {
+            throw new IllegalArgumentException("cross moments do not fit " + dims + " dims");
+        }
+        CrossCovarianceAccumulator acc = new CrossCovarianceAccumulator(dims);
+        System.arraycopy(meanA, 0, acc.meanA, 0, dims);
+        System.arraycopy(meanB, 0, acc.meanB, 0, dims);
+        int k = 0;
+        for (int i = 0; i < dims; i++) {
+            for (int j = i; j < dims; j++) {
+                acc.comomentAA[i * dims + j] = upperA[k++];
+            }
+        }
+        System.arraycopy(cross, 0, acc.comomentAB, 0, dims * dims);
+        acc.count = pairs;
+        acc.weight = pairs;
+        return acc;
+    }
+
     /** Bytes held by an accumulator of {@code dims} (both co-moment matrices and the means), excluding workspaces. */
     public static long stateBytes(int dims) {
         return 16L * dims * dims + 48L * dims;

@@ -69,6 +69,18 @@ public record WindowSpec(WindowMode mode, long samples, int groups, int blockRow
         return new WindowSpec(mode, samples, groups, rows, includeOpen);
     }
 
+    /**
+     * The most samples a partial accumulator (merged whole) may hold and keep the window's span
+     * exact: a sliding window's pane, an eighth of a decay half-life; 0: no limit (cumulative).
+     */
+    public long maxPartialSamples() {
+        return switch (mode) {
+            case SLIDING -> paneSamples();
+            case DECAY -> Math.max(1, samples / 8);
+            case CUMULATIVE -> 0;
+        };
+    }
+
     /** Samples per pane of a sliding window. */
     public long paneSamples() {
         return (samples + groups - 1) / groups;

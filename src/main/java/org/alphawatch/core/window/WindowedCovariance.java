@@ -229,6 +229,8 @@ public final class WindowedCovariance {
     /**
      * Adds a partial accumulator (the sufficient statistics of rows aggregated elsewhere) as one
      * unit: it goes whole into the open pane or the current group ({@code partial} not modified).
+     * A partial that does not fit in the open pane's room closes that pane first, so a pane never
+     * holds more than its share unless one partial does ({@link WindowSpec#maxPartialSamples()}).
      */
     public void merge(CovarianceAccumulator partial, long stepMin, long stepMax) {
         if (partial.dims() != dims) {
@@ -239,7 +241,8 @@ public final class WindowedCovariance {
         }
         Pane target;
         if (spec.mode() == WindowMode.SLIDING) {
-            if (open.acc.count() >= paneSamples) {
+            long filled = open.acc.count();
+            if (filled >= paneSamples || (filled > 0 && filled + partial.count() > paneSamples)) {
                 closeOpen();
             }
             target = open;

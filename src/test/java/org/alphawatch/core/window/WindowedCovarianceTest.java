@@ -261,6 +261,28 @@ class WindowedCovarianceTest {
         }
     }
 
+    @Test
+    void aPartialThatDoesNotFitClosesThePaneFirst() {
+        int m = 4;
+        double[] x = rows(new Random(12), 200, m);
+        WindowedCovariance w = WindowedCovariance.create(m, WindowSpec.sliding(60, 3)); // panes of 20
+        int[] sizes = {12, 20, 5, 10, 6, 20, 20}; // 12 | 20 | 5+10 | 6 (not with 15: 21 > 20) | 20 | 20
+        int from = 0;
+        for (int size : sizes) {
+            CovarianceAccumulator p = CovarianceAccumulator.create(m);
+            p.update(x, from * m, size);
+            w.merge(p, from, from);
+            from += size;
+        }
+        try (WindowView v = w.view()) { // the newest three closed panes: [47, 53), [53, 73), [73, 93)
+            assertThat(v.groups()).extracting(CovarianceAccumulator::count).containsExactly(6L, 20L, 20L);
+            assertThat(v.firstSample()).isEqualTo(47);
+            assertThat(v.endSample()).isEqualTo(93);
+            assertThat(Dense.relativeError(union(v.groups(), m).snapshot().covariance(),
+                    Dense.twoPassCovariance(slice(x, m, 47, 93), 46, m))).isLessThan(TOL);
+        }
+    }
+
     @Property(tries = 30, seed = "109")
     void stateRoundTripsAndContinuesExactly(@ForAll @IntRange(min = 0, max = 2) int modeIndex,
                                             @ForAll @IntRange(min = 10, max = 300) int n,
