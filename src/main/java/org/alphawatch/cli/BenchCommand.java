@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -83,6 +84,13 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--steps", paramLabel = "N", defaultValue = "2000", description = "trainer steps per measurement (default: ${DEFAULT-VALUE})")
     int steps;
 
+    @Option(names = "--analyze", paramLabel = "FILE", description = "instead: `alphawatch analyze FILE` (with its default "
+            + "interval) against numpy's plain computation on the same file, both as processes, interleaved --rounds times")
+    Path analyzeFile;
+
+    @Option(names = "--rounds", paramLabel = "N", defaultValue = "3", description = "rounds of --analyze (default: ${DEFAULT-VALUE})")
+    int rounds;
+
     private final EigenSolver solver;
 
     public BenchCommand(EigenSolver solver) {
@@ -97,6 +105,9 @@ public final class BenchCommand implements Callable<Integer> {
         }
         if (detector) {
             return benchDetector(out);
+        }
+        if (analyzeFile != null) {
+            return benchAnalyze(out);
         }
         if (rows.isEmpty() || rows.stream().anyMatch(r -> r < 1) || dims.isEmpty()
                 || dims.stream().anyMatch(d -> d < 2 || d > 16_384)) {
@@ -294,6 +305,69 @@ public final class BenchCommand implements Callable<Integer> {
             }
         }
         return best;
+    }
+
+    /**
+     * The wall time a user waits for: this JVM's {@code analyze FILE} as a new process, against
+     * python's numpy on the same file, interleaved (numpy first in odd rounds); medians and ratio.
+     */
+    private int benchAnalyze(PrintWriter out) throws IOException, InterruptedException {
+        if (!Files.isRegularFile(analyzeFile)) {
+            throw new UserInputException("--analyze: " + analyzeFile + " is not a file");
+        }
+        if (rounds < 1 || "none".equals(python)) {
+            throw new UserInputException("--analyze needs --rounds >= 1 and a --python with numpy");
+        }
+        Path script = Files.createTempFile("alphawatch-analyze", ".py");
+        try (InputStream in = BenchCommand.class.getResourceAsStream("analyze_numpy.py")) {
+            Files.write(script, in.readAllBytes());
+            String java = ProcessHandle.current().info().command().orElse("java");
+            List<String> ours = List.of(java, "-Xmx4g", "-cp", System.getProperty("java.class.path"),
+                    Main.class.getName(), "analyze", analyzeFile.toString());
+            List<String> theirs = List.of(python, script.toString(), analyzeFile.toString());
+            double[] a = new double[rounds];
+            double[] n = new double[rounds];
+            String[] lines = new String[2];
+            for (int r = 0; r < rounds; r++) {
+                if (r % 2 == 1) {
+                    n[r] = timeProcess(theirs, lines, 1);
+                }
+                a[r] = timeProcess(ours, lines, 0);
+                if (r % 2 == 0) {
+                    n[r] = timeProcess(theirs, lines, 1);
+                }
+                out.printf(Locale.ROOT, "round %d: analyze %.2f s, numpy %.2f s%n", r + 1, a[r], n[r]);
+                out.flush();
+            }
+            Arrays.sort(a);
+            Arrays.sort(n);
+            out.println("  " + lines[0]);
+            out.println("  " + lines[1]);
+            out.printf(Locale.ROOT, "analyze (JVM start, read, covariance, spectrum, fit, jackknife interval): median %.2f s; "
+                    + "numpy (python start, load, covariance, eigvalsh, fit): median %.2f s; ratio %.2f%n",
+                    a[rounds / 2], n[rounds / 2], a[rounds / 2] / n[rounds / 2]);
+            return ExitCodes.OK;
+        } finally {
+            Files.deleteIfExists(script);
+        }
+    }
+
+    /** Wall seconds of a command; its line with "alpha =" goes to {@code lines[slot]}. */
+    private static double timeProcess(List<String> cmd, String[] lines, int slot) throws IOException, InterruptedException {
+        long start = System.nanoTime();
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        int status = p.waitFor();
+        double seconds = (System.nanoTime() - start) / 1e9;
+        if (status != 0) {
+            throw new IOException(String.join(" ", cmd) + " failed (" + status + "):\n" + output);
+        }
+        for (String line : output.split("\n")) {
+            if (line.contains("alpha =")) {
+                lines[slot] = line.trim();
+            }
+        }
+        return seconds;
     }
 
     /** "d x rows" -> X.T@X seconds and "d eig" -> eigvalsh seconds; empty without python/numpy. */

@@ -18,7 +18,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.alphawatch.core.linalg.LinearAlgebra;
 import org.alphawatch.core.spectrum.EigenSolver;
+import org.alphawatch.core.stat.CovarianceAccumulator;
 import org.alphawatch.io.NpyWriter;
 import org.alphawatch.server.MonitorService;
 import org.alphawatch.server.ServerConfig;
@@ -100,6 +102,8 @@ public final class LoadtestCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "loadtest: %d producers -> %s, %d layers of %d units, %d-row float32 batches (%.2f MB), %d s%n",
                 producers, base, layers, dims, rows, bodies[0].length / 1e6, seconds);
         out.flush();
+        double perBatch = updateSeconds(rows, dims);
+        double roofline = Runtime.getRuntime().availableProcessors() / perBatch;
         Map<String, Double> before = scrape(base, token);
         ExecutorService pool = Executors.newFixedThreadPool(producers);
         long start = System.nanoTime();
@@ -156,6 +160,10 @@ public final class LoadtestCommand implements Callable<Integer> {
                 - sumMatching(before, "alphawatch_spectrum_refresh_seconds_count", run);
         out.printf(Locale.ROOT, "  refresh    %8.2f s mean over %.0f refreshes (on the compute pool)%n",
                 refreshes == 0 ? 0 : refreshSeconds / refreshes, refreshes);
+        out.printf(Locale.ROOT, "roofline: %.1f batches/s (the covariance update alone: %.2f ms per batch on one core, "
+                + "%.1f GFLOP/s, on all %d cores); achieved %.0f%%%n", roofline, 1e3 * perBatch,
+                (double) rows * dims * (dims + 1) / perBatch / 1e9, Runtime.getRuntime().availableProcessors(),
+                100 * accepted / elapsed / roofline);
         double served = sumMatching(after, "alphawatch_ingest_samples_total", run)
                 - sumMatching(before, "alphawatch_ingest_samples_total", run);
         boolean complete = served == acceptedRows;
@@ -163,6 +171,28 @@ public final class LoadtestCommand implements Callable<Integer> {
                 served, drained, complete ? "all there" : "MISSING " + (acceptedRows - (long) served));
         out.flush();
         return complete && failed == 0 ? ExitCodes.OK : ExitCodes.FAILURE;
+    }
+
+    /**
+     * Seconds one covariance update of a rows x dims float32 batch takes on one core, as the server
+     * runs it (one OpenBLAS thread per call): the roofline is the cores' worth of these.
+     */
+    static double updateSeconds(int rows, int dims) {
+        float[] x = new float[rows * dims];
+        Random random = new Random(7);
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) random.nextGaussian();
+        }
+        LinearAlgebra.setNativeThreads(1);
+        CovarianceAccumulator acc = CovarianceAccumulator.create(dims);
+        acc.update(x, rows); // warm-up
+        int n = 0;
+        long start = System.nanoTime();
+        do {
+            acc.update(x, rows);
+            n++;
+        } while (System.nanoTime() - start < 1_000_000_000L || n < 3);
+        return (System.nanoTime() - start) / 1e9 / n;
     }
 
     private ProducerResult produce(String base, String token, int producer, byte[] body, long deadline)
