@@ -29,4 +29,11 @@ class ArchitectureTest {
                         "org.alphawatch.io..", "org.alphawatch.report..")
                 .check(CLASSES);
     }
+
+    @Test
+    void onlyTheScaleOutPackageTouchesKafka() {
+        noClasses().that().resideOutsideOfPackage("org.alphawatch.scale..")
+                .should().dependOnClassesThat().resideInAnyPackage("org.apache.kafka..", "kafka..")
+                .check(CLASSES);
+    }
 }

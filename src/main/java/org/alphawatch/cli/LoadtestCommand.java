@@ -105,6 +105,7 @@ public final class LoadtestCommand implements Callable<Integer> {
         double perBatch = updateSeconds(rows, dims);
         double roofline = Runtime.getRuntime().availableProcessors() / perBatch;
         Map<String, Double> before = scrape(base, token);
+        long samplesBefore = runSamples(base, token, run);
         ExecutorService pool = Executors.newFixedThreadPool(producers);
         long start = System.nanoTime();
         long deadline = start + Duration.ofSeconds(seconds).toNanos();
@@ -137,8 +138,19 @@ public final class LoadtestCommand implements Callable<Integer> {
         pool.shutdown();
         if (local != null) {
             local.monitor().awaitIdle(Duration.ofSeconds(120));
-        } else {
-            Thread.sleep(2000);
+        }
+        // The run's samples as the server (or, in scale-out, the whole cluster) reports them: wait
+        // until every acknowledged sample is in, or a minute passes without progress.
+        long target = samplesBefore + acceptedRows;
+        long inAccumulators = runSamples(base, token, run);
+        long lastProgress = System.nanoTime();
+        while (inAccumulators < target && System.nanoTime() - lastProgress < Duration.ofSeconds(60).toNanos()) {
+            Thread.sleep(250);
+            long now = runSamples(base, token, run);
+            if (now != inAccumulators) {
+                lastProgress = System.nanoTime();
+            }
+            inAccumulators = now;
         }
         double drained = (System.nanoTime() - start) / 1e9;
         Arrays.sort(all);
@@ -164,11 +176,11 @@ public final class LoadtestCommand implements Callable<Integer> {
                 + "%.1f GFLOP/s, on all %d cores); achieved %.0f%%%n", roofline, 1e3 * perBatch,
                 (double) rows * dims * (dims + 1) / perBatch / 1e9, Runtime.getRuntime().availableProcessors(),
                 100 * accepted / elapsed / roofline);
-        double served = sumMatching(after, "alphawatch_ingest_samples_total", run)
-                - sumMatching(before, "alphawatch_ingest_samples_total", run);
+        long served = inAccumulators - samplesBefore;
         boolean complete = served == acceptedRows;
-        out.printf(Locale.ROOT, "acknowledged samples %d, in the accumulators %.0f (after %.1f s): %s%n", acceptedRows,
-                served, drained, complete ? "all there" : "MISSING " + (acceptedRows - (long) served));
+        out.printf(Locale.ROOT, "acknowledged samples %d, in the accumulators %d (after %.1f s): %s%n", acceptedRows,
+                served, drained, complete ? "all there" : served > acceptedRows ? "EXTRA " + (served - acceptedRows)
+                        : "MISSING " + (acceptedRows - served));
         out.flush();
         return complete && failed == 0 ? ExitCodes.OK : ExitCodes.FAILURE;
     }
@@ -247,6 +259,24 @@ public final class LoadtestCommand implements Callable<Integer> {
     }
 
     private static final Pattern SAMPLE = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*(\\{[^}]*})?) (\\S+)$");
+
+    /** The run's total samples from GET /v1/runs/{run} (the whole cluster's, in scale-out); 0 when absent. */
+    static long runSamples(String base, String token, String run) throws Exception {
+        HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(base + "/v1/runs/" + run)).timeout(Duration.ofSeconds(30));
+        if (token != null) {
+            req.header("Authorization", "Bearer " + token);
+        }
+        HttpResponse<String> r = HttpClient.newHttpClient().send(req.build(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() == 404) {
+            return 0;
+        }
+        long total = 0;
+        for (com.fasterxml.jackson.databind.JsonNode layer : new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(r.body()).get("layers")) {
+            total += layer.get("total_samples").asLong();
+        }
+        return total;
+    }
 
     static Map<String, Double> scrape(String base, String token) throws Exception {
         HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(base + "/metrics")).timeout(Duration.ofSeconds(10));

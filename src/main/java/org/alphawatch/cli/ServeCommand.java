@@ -82,6 +82,18 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--recover", description = "start although saved state is damaged, skipping exactly the damage and "
             + "reporting the loss (default: refuse to start)")
     Boolean recover;
+    @Option(names = "--kafka", paramLabel = "HOST:PORT", description = "scale-out: publish to and consume from Kafka (docs/scale-out.md)")
+    String kafka;
+    @Option(names = "--role", paramLabel = "ROLE", description = "with --kafka: ingest, worker or all (default)")
+    String role;
+    @Option(names = "--kafka-topic", paramLabel = "NAME", description = "default alphawatch.batches")
+    String kafkaTopic;
+    @Option(names = "--kafka-partitions", paramLabel = "N", description = "default 16")
+    Integer kafkaPartitions;
+    @Option(names = "--kafka-group", paramLabel = "NAME", description = "default alphawatch")
+    String kafkaGroup;
+    @Option(names = "--advertise-url", paramLabel = "URL", description = "with --kafka: this node's URL for the others")
+    String advertiseUrl;
     @Option(names = "--tls-cert", paramLabel = "PEM", description = "certificate chain: serve HTTPS")
     Path tlsCert;
     @Option(names = "--tls-key", paramLabel = "PEM", description = "private key (PKCS#8) for --tls-cert")
@@ -132,7 +144,9 @@ public final class ServeCommand implements Callable<Integer> {
                 .set("alert-stale-seconds", alertStaleSeconds).set("alert-surge-per-minute", alertSurgePerMinute)
                 .set("alert-webhook", alertWebhook).set("tls-cert", tlsCert).set("tls-key", tlsKey)
                 .set("read-timeout-seconds", readTimeoutSeconds).set("durability", durability).set("state-dir", stateDir)
-                .set("checkpoint-seconds", checkpointSeconds).set("recover", recover);
+                .set("checkpoint-seconds", checkpointSeconds).set("recover", recover).set("kafka", kafka)
+                .set("role", role).set("kafka-topic", kafkaTopic).set("kafka-partitions", kafkaPartitions)
+                .set("kafka-group", kafkaGroup).set("advertise-url", advertiseUrl);
         return s.build(System.getenv());
     }
 
@@ -155,8 +169,10 @@ public final class ServeCommand implements Callable<Integer> {
                 cfg.monitor().window().label(), cfg.monitor().windowSamples() == 0 ? "sized per layer"
                         : cfg.monitor().windowSamples() + " samples",
                 cfg.token().isPresent() ? "required for writes" + (cfg.authReads() ? " and reads" : "") : "off",
-                cfg.durability().mode().label() + (cfg.durability().mode() == org.alphawatch.durability
-                        .Durability.Mode.NONE ? "" : " in " + cfg.durability().dir()));
+                cfg.scale().map(k -> "kafka " + k.bootstrap() + " as " + k.role().label() + ", partitions in "
+                        + cfg.durability().dir().resolve("partitions")).orElse(cfg.durability().mode().label()
+                        + (cfg.durability().mode() == org.alphawatch.durability.Durability.Mode.NONE ? ""
+                        : " in " + cfg.durability().dir())));
         out.printf("  POST %s/v1/runs/RUN/layers/LAYER/batches?step=N  (body: 2-D .npy)%n", service.server().baseUrl());
         out.printf("  GET  %s/metrics, /v1/runs, /v1/events%n", service.server().baseUrl());
         out.flush();

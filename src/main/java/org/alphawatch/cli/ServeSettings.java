@@ -19,6 +19,7 @@ import org.alphawatch.durability.Durability;
 import org.alphawatch.durability.DurabilitySettings;
 import org.alphawatch.pipeline.MonitorConfig;
 import org.alphawatch.core.window.WindowMode;
+import org.alphawatch.scale.ScaleSettings;
 import org.alphawatch.server.ServerConfig;
 
 /**
@@ -57,6 +58,12 @@ public final class ServeSettings {
         {"state-dir", "alphawatch-state", "directory for checkpoints and the write-ahead log"},
         {"checkpoint-seconds", "60", "interval between checkpoints (the most a crash loses with durability = checkpoint)"},
         {"recover", "false", "start even when saved state is damaged: skip exactly the damaged log bytes or unusable checkpoints and report the loss (default: refuse to start, naming the file)"},
+        {"kafka", "", "scale-out: Kafka bootstrap HOST:PORT[,...]; ingest publishes to Kafka, workers own partitions (docs/scale-out.md)"},
+        {"role", "all", "with kafka: ingest (HTTP into Kafka), worker (owns partitions of layers) or all (both)"},
+        {"kafka-topic", "alphawatch.batches", "with kafka: the batch topic (the owners topic is its name + .owners)"},
+        {"kafka-partitions", "16", "with kafka: partitions of the batch topic when it is created (many more than workers)"},
+        {"kafka-group", "alphawatch", "with kafka: the workers' consumer group"},
+        {"advertise-url", "", "with kafka: the URL other nodes reach this one at (default: its listening URL)"},
         {"tls-cert", "", "PEM certificate chain: serve HTTPS (with tls-key)"},
         {"tls-key", "", "PEM private key (PKCS#8) for tls-cert"},
         {"read-timeout-seconds", "10", "longest pause while reading a request (408 for a stalled body), and the longest a connection may sit idle or with an unfinished request line and headers; a whole request must arrive within 10x this"},
@@ -145,10 +152,22 @@ public final class ServeSettings {
                             Path.of(raw("state-dir")), Duration.ofMillis(Math.round(1000 * doubleValue("checkpoint-seconds"))),
                             boolValue("recover")))
                     .withReadTimeout(Duration.ofMillis(Math.round(1000 * doubleValue("read-timeout-seconds"))))
-                    .withBodyMemory(bytes("body-memory"));
+                    .withBodyMemory(bytes("body-memory"))
+                    .withScale(scale());
         } catch (IllegalArgumentException e) {
             throw new UserInputException(e.getMessage());
         }
+    }
+
+    private Optional<ScaleSettings> scale() {
+        String bootstrap = values.get("kafka");
+        if (bootstrap.isEmpty()) {
+            return Optional.empty();
+        }
+        String advertise = values.get("advertise-url");
+        return Optional.of(new ScaleSettings(bootstrap, ScaleSettings.Role.parse(values.get("role")),
+                values.get("kafka-topic"), intValue("kafka-partitions"), values.get("kafka-group"),
+                advertise.isEmpty() ? Optional.empty() : Optional.of(advertise)));
     }
 
     private Optional<Path> path(String key) {

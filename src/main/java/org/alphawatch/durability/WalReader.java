@@ -193,6 +193,30 @@ public final class WalReader {
 
     private record Record(long seq, byte type, int length, byte[] payload) {}
 
+    /**
+     * Decodes one framed record (as {@link WriteAheadLog#encodeBatch} and
+     * {@link WriteAheadLog#encodeDelete} write it; Kafka records carry the same bytes) and hands it to
+     * {@code visitor} with the frame's sequence number.
+     */
+    public static void decode(byte[] framed, Visitor visitor) throws Exception {
+        ByteBuffer b = ByteBuffer.wrap(framed).order(ByteOrder.LITTLE_ENDIAN);
+        if (framed.length < FRAME + 9 || b.getInt(0) != framed.length - FRAME) {
+            throw new FormatException("record of " + framed.length + " bytes: its frame says otherwise");
+        }
+        CRC32C c = new CRC32C();
+        c.update(framed, FRAME, framed.length - FRAME);
+        if ((int) c.getValue() != b.getInt(4)) {
+            throw new FormatException("record checksum mismatch");
+        }
+        byte type = b.get(FRAME);
+        if (type < WriteAheadLog.BATCH || type > WriteAheadLog.PARTIAL) {
+            throw new FormatException("unknown record type " + type);
+        }
+        byte[] payload = new byte[framed.length - FRAME - 9];
+        System.arraycopy(framed, FRAME + 9, payload, 0, payload.length);
+        apply(WriteAheadLog.VERSION, new Record(b.getLong(FRAME + 1), type, framed.length - FRAME, payload), visitor);
+    }
+
     /** The record at {@code pos} if its frame is whole and checks out, with a sequence number after {@code after}. */
     private static Record frameAt(FileChannel ch, long pos, long end, long after) throws IOException {
         if (end - pos < FRAME) {

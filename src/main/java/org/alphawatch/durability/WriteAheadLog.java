@@ -127,7 +127,7 @@ public final class WriteAheadLog implements BatchLog, AutoCloseable {
 
     @Override
     public CompletableFuture<Void> appendDelete(long seq, String run) {
-        return enqueue(seq, frame(DELETE, seq, new BinaryWriter(64).string(run).toByteArray()));
+        return enqueue(seq, encodeDelete(seq, run));
     }
 
     /**
@@ -154,7 +154,13 @@ public final class WriteAheadLog implements BatchLog, AutoCloseable {
         return done;
     }
 
-    static byte[] encodeBatch(long seq, ActivationBatch batch) {
+    /** A run's deletion, framed (for Kafka records too). */
+    public static byte[] encodeDelete(long seq, String run) {
+        return frame(DELETE, seq, new BinaryWriter(64).string(run).toByteArray());
+    }
+
+    /** A batch as one framed record (the log's and Kafka's record format). */
+    public static byte[] encodeBatch(long seq, ActivationBatch batch) {
         if (batch.partials() != null) {
             java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
             batch.partials().forEach(p -> all.writeBytes(p.encode()));

@@ -13,6 +13,7 @@ import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongConsumer;
+import java.util.function.Predicate;
 import org.alphawatch.core.analysis.AnalysisOptions;
 import org.alphawatch.core.spectrum.EigenSolver;
 import org.slf4j.Logger;
@@ -37,7 +38,7 @@ import reactor.core.scheduler.Scheduler;
  * replays exactly that order. With a log, the delete answers once its record is durable and the run
  * refuses new batches (429) for that short time. Thread-safe.
  */
-public final class Monitor implements AutoCloseable {
+public final class Monitor implements BatchSink, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Monitor.class);
 
     /** A run's layer as listed by the API. */
@@ -96,6 +97,7 @@ public final class Monitor implements AutoCloseable {
     // ---- admission ------------------------------------------------------------------------------
 
     /** Admits a validated batch without waiting; refused (and nothing changed) when a limit is reached. */
+    @Override
     public Admission offer(ActivationBatch batch) {
         return admit(batch, false);
     }
@@ -213,6 +215,7 @@ public final class Monitor implements AutoCloseable {
      * durable (at once without a log), with -1 when there is no such run, exceptionally when the
      * log failed (nothing changed then).
      */
+    @Override
     public CompletableFuture<Long> deleteRun(String run) {
         CompletableFuture<Void> durable;
         CompletableFuture<Long> result;
@@ -427,11 +430,16 @@ public final class Monitor implements AutoCloseable {
 
     /** Serialized state of every layer, each captured on its own writer (for checkpoints). */
     public List<byte[]> captureLayers(Duration timeout) throws Exception {
+        return captureLayers(key -> true, timeout);
+    }
+
+    /** Serialized state of the layers {@code which} accepts (a partition's, in scale-out). */
+    public List<byte[]> captureLayers(Predicate<LayerKey> which, Duration timeout) throws Exception {
         List<CompletableFuture<byte[]>> futures = new ArrayList<>();
         lock.lock();
         try {
             for (LayerMonitor m : registry.all()) {
-                if (m.visible()) {
+                if (m.visible() && which.test(m.key)) {
                     CompletableFuture<byte[]> f = new CompletableFuture<>();
                     m.post(new LayerMonitor.Capture(f));
                     futures.add(f);
@@ -508,10 +516,36 @@ public final class Monitor implements AutoCloseable {
 
     /** A logged run deletion during recovery. */
     public void replayDelete(long seq, String run) {
+        replayDelete(seq, run, key -> true);
+    }
+
+    /** A run's deletion for the layers {@code which} accepts (a partition's, in scale-out). */
+    public void replayDelete(long seq, String run, Predicate<LayerKey> which) {
         lock.lock();
         try {
             lastSeq = Math.max(lastSeq, seq);
-            removeRunLocked(run);
+            for (LayerMonitor m : registry.ofRun(run)) {
+                if (which.test(m.key) && registry.remove(m)) {
+                    m.post(new LayerMonitor.Remove());
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Lets go of the layers {@code which} accepts without deleting anything durable (scale-out: a
+     * partition moved to another worker, which restores them from its checkpoint).
+     */
+    public void releaseLayers(Predicate<LayerKey> which) {
+        lock.lock();
+        try {
+            for (LayerMonitor m : new ArrayList<>(registry.all())) {
+                if (which.test(m.key) && registry.remove(m)) {
+                    m.post(new LayerMonitor.Remove());
+                }
+            }
         } finally {
             lock.unlock();
         }

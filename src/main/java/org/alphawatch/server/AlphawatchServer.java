@@ -20,6 +20,7 @@ import org.alphawatch.io.PartialMoments;
 import org.alphawatch.metrics.MonitorMetrics;
 import org.alphawatch.pipeline.ActivationBatch;
 import org.alphawatch.pipeline.Admission;
+import org.alphawatch.pipeline.BatchSink;
 import org.alphawatch.pipeline.BatchKind;
 import org.alphawatch.pipeline.LayerKey;
 import org.alphawatch.pipeline.LayerSnapshot;
@@ -35,6 +36,7 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 import reactor.netty.DisposableServer;
+import reactor.netty.http.client.HttpClient;
 import reactor.netty.http.Http11SslContextSpec;
 import reactor.netty.http.server.HttpServer;
 import reactor.netty.http.server.HttpServerRequest;
@@ -61,6 +63,13 @@ public final class AlphawatchServer implements AutoCloseable {
     private final List<ExtraRoute> extraRoutes = new ArrayList<>();
     private DisposableServer server;
     private org.alphawatch.durability.DurabilityHealth durability;
+    /** Where accepted batches go: the monitor, or (scale-out) Kafka. */
+    private volatile BatchSink sink;
+    /** Scale-out: the other nodes, their status for /healthz, and whether this node is healthy. */
+    private ClusterView cluster;
+    private java.util.function.Supplier<Map<String, Object>> clusterStatus;
+    private java.util.function.BooleanSupplier clusterHealthy;
+    private final HttpClient peers = HttpClient.create().responseTimeout(Duration.ofSeconds(30));
 
     /** A route contributed by another component (alerts, live page). */
     public interface ExtraRoute {
@@ -73,6 +82,22 @@ public final class AlphawatchServer implements AutoCloseable {
         this.metrics = metrics;
         this.solverName = solverName;
         this.bodies = new BodyBudget(config.bodyMemoryBytes());
+        this.sink = monitor;
+    }
+
+    /** Scale-out: batches and deletions go to {@code sink} instead of the local monitor. */
+    public AlphawatchServer withSink(BatchSink sink) {
+        this.sink = sink;
+        return this;
+    }
+
+    /** Scale-out: queries for layers other nodes own are forwarded there; run lists and events merge all nodes. */
+    public AlphawatchServer withCluster(ClusterView view, java.util.function.Supplier<Map<String, Object>> status,
+                                        java.util.function.BooleanSupplier healthy) {
+        this.cluster = view;
+        this.clusterStatus = status;
+        this.clusterHealthy = healthy;
+        return this;
     }
 
     /** Reports the durable state's health in {@code /healthz} (degraded: 503). */
@@ -259,7 +284,7 @@ public final class AlphawatchServer implements AutoCloseable {
 
     /** Offers a decoded batch; 202 once it is durable, or the refusal. */
     private Publisher<Void> admitted(HttpServerResponse res, ActivationBatch batch) {
-        Admission a = monitor.offer(batch);
+        Admission a = sink.offer(batch);
         if (!a.ok()) {
             if (a.reason().httpStatus() == 429) {
                 res.header(HttpHeaderNames.RETRY_AFTER, "1");
@@ -286,7 +311,8 @@ public final class AlphawatchServer implements AutoCloseable {
         }
         return Mono.fromFuture(a.durable()).publishOn(eventLoopOf(res)).then(Mono.defer(() -> Mono.from(send(res, 202, ok))))
                 .onErrorResume(e -> Mono.from(error(res, 503, "not_durable",
-                        "the batch could not be written to the write-ahead log (nothing was kept): " + e.getMessage())));
+                        "the batch could not be made durable (" + (sink == monitor ? "write-ahead log" : "Kafka")
+                                + "; nothing was kept): " + e.getMessage())));
     }
 
     private static long parseStep(Map<String, List<String>> q) {
@@ -375,7 +401,127 @@ public final class AlphawatchServer implements AutoCloseable {
         }
         List<Object> runs = new ArrayList<>();
         monitor.runs().forEach((run, layers) -> runs.add(runDoc(run, layers)));
-        return send(res, 200, Map.of("runs", runs));
+        if (localOnly(req)) {
+            return send(res, 200, Map.of("runs", runs));
+        }
+        return clusterRuns(req, runs).flatMap(all -> Mono.from(send(res, 200, Map.of("runs", all))));
+    }
+
+    // ---- scale-out: queries answered for the whole cluster ---------------------------------------
+
+    /** Answered from this node's layers: no cluster, or another node asking. */
+    private boolean localOnly(HttpServerRequest req) {
+        return cluster == null || req.requestHeaders().contains(ClusterView.LOCAL_HEADER);
+    }
+
+    private HttpClient peer(HttpServerRequest req) {
+        String auth = req.requestHeaders().get(HttpHeaderNames.AUTHORIZATION);
+        return peers.headers(h -> {
+            h.set(ClusterView.LOCAL_HEADER, "1");
+            if (auth != null) {
+                h.set(HttpHeaderNames.AUTHORIZATION, auth);
+            }
+        });
+    }
+
+    /** This node's runs merged with every other owner's (a layer listed twice during a hand-over: the fuller one). */
+    @SuppressWarnings("unchecked")
+    private Mono<List<Object>> clusterRuns(HttpServerRequest req, List<Object> local) {
+        return Flux.fromIterable(cluster.otherOwners())
+                .flatMap(url -> peer(req).get().uri(url + ApiPaths.RUNS).responseSingle((r, body) -> body.asString())
+                        .map(text -> {
+                            try {
+                                return (List<Object>) json.readValue(text, Map.class).get("runs");
+                            } catch (JsonProcessingException e) {
+                                throw new IllegalStateException(url + " answered no run list", e);
+                            }
+                        })
+                        .onErrorResume(e -> {
+                            LOG.warn("runs of {} left out: {}", url, e.toString());
+                            return Mono.just(List.of());
+                        }))
+                .collectList()
+                .map(remote -> {
+                    Map<String, Map<String, Map<String, Object>>> byRun = new java.util.TreeMap<>();
+                    List<List<Object>> all = new ArrayList<>(remote);
+                    all.add(0, local);
+                    for (List<Object> runs : all) {
+                        for (Object o : runs) {
+                            Map<String, Object> run = (Map<String, Object>) o;
+                            Map<String, Map<String, Object>> layers = byRun.computeIfAbsent((String) run.get(JsonFields.RUN),
+                                    k -> new java.util.TreeMap<>());
+                            for (Object l : (List<Object>) run.get("layers")) {
+                                Map<String, Object> layer = (Map<String, Object>) l;
+                                layers.merge((String) layer.get(JsonFields.LAYER), layer, (a, b) ->
+                                        ((Number) a.get("total_samples")).longValue()
+                                                >= ((Number) b.get("total_samples")).longValue() ? a : b);
+                            }
+                        }
+                    }
+                    List<Object> merged = new ArrayList<>();
+                    byRun.forEach((run, layers) -> {
+                        Map<String, Object> m = new LinkedHashMap<>();
+                        m.put(JsonFields.RUN, run);
+                        m.put("layers", new ArrayList<>(layers.values()));
+                        merged.add(m);
+                    });
+                    return merged;
+                });
+    }
+
+    /** The owner's answer to the same GET, status and body as they are. */
+    private Publisher<Void> forward(HttpServerRequest req, HttpServerResponse res, String owner) {
+        return peer(req).get().uri(owner + req.uri())
+                .responseSingle((r, body) -> body.asByteArray().defaultIfEmpty(new byte[0])
+                        .map(b -> reactor.util.function.Tuples.of(r.status().code(), b)))
+                .publishOn(eventLoopOf(res))
+                .flatMap(t -> Mono.from(res.status(t.getT1())
+                        .header(HttpHeaderNames.CONTENT_TYPE, "application/json")
+                        .header(HttpHeaderNames.CONTENT_LENGTH, Integer.toString(t.getT2().length))
+                        .sendByteArray(Mono.just(t.getT2()))))
+                .onErrorResume(e -> Mono.from(error(res, 502, "owner_unreachable", "the node owning this layer ("
+                        + owner + ") did not answer: " + e.getMessage())));
+    }
+
+    /** The owner of the requested layer when another node owns it (scale-out). */
+    private Optional<String> remoteOwner(HttpServerRequest req) {
+        String run = req.param("run");
+        String layer = req.param("layer");
+        if (localOnly(req) || !Names.valid(run) || !Names.valid(layer)) {
+            return Optional.empty();
+        }
+        return cluster.remoteOwner(new LayerKey(run, layer));
+    }
+
+    /** Other owners' /v1/events, re-framed into whole events; re-subscribed when the owners change. */
+    private Flux<String> clusterEvents(HttpServerRequest req) {
+        String query = req.uri().contains("?") ? req.uri().substring(req.uri().indexOf('?')) : "";
+        return Flux.interval(Duration.ZERO, Duration.ofSeconds(5))
+                .map(i -> List.copyOf(cluster.otherOwners()))
+                .distinctUntilChanged()
+                .switchMap(owners -> Flux.merge(owners.stream().map(url -> sseEvents(peer(req).get()
+                        .uri(url + ApiPaths.EVENTS + query).responseContent().asString(StandardCharsets.UTF_8))
+                        .onErrorResume(e -> Flux.empty())).toList()));
+    }
+
+    /** Whole SSE events ("...\n\n") from arbitrary chunks; comments (heartbeats) dropped. */
+    static Flux<String> sseEvents(Flux<String> chunks) {
+        return Flux.defer(() -> {
+            StringBuilder pending = new StringBuilder();
+            return chunks.concatMapIterable(chunk -> {
+                pending.append(chunk);
+                List<String> out = new ArrayList<>();
+                int end;
+                while ((end = pending.indexOf("\n\n")) >= 0) {
+                    String event = pending.substring(0, end + 2);
+                    pending.delete(0, end + 2);
+                    if (!event.startsWith(":")) {
+                        out.add(event);
+                    }
+                }
+                return out;
+            });
+        });
     }
 
     private Map<String, Object> runDoc(String run, List<Monitor.LayerInfo> layers) {
@@ -401,6 +547,13 @@ public final class AlphawatchServer implements AutoCloseable {
         }
         String run = req.param("run");
         List<Monitor.LayerInfo> layers = Names.valid(run) ? monitor.runs().get(run) : null;
+        if (!localOnly(req) && Names.valid(run)) {
+            List<Object> local = layers == null ? List.of() : List.of(runDoc(run, layers));
+            return clusterRuns(req, local).flatMap(all -> Mono.from(all.stream()
+                    .filter(o -> run.equals(((Map<?, ?>) o).get(JsonFields.RUN))).findFirst()
+                    .map(doc -> send(res, 200, doc))
+                    .orElseGet(() -> error(res, 404, "not_found", "no run '" + abbreviate(run) + "'"))));
+        }
         if (layers == null) {
             return error(res, 404, "not_found", "no run '" + abbreviate(run) + "'");
         }
@@ -416,7 +569,7 @@ public final class AlphawatchServer implements AutoCloseable {
             return error(res, 404, "not_found", "no run '" + abbreviate(run) + "'");
         }
         // With a write-ahead log the answer waits (off the event loop) until the deletion is durable.
-        return Mono.fromFuture(monitor.deleteRun(run)).publishOn(eventLoopOf(res)).flatMap(seq -> Mono.from(seq >= 0
+        return Mono.fromFuture(sink.deleteRun(run)).publishOn(eventLoopOf(res)).flatMap(seq -> Mono.from(seq >= 0
                 ? send(res, 200, Map.of(JsonFields.RUN, run, "deleted", true, "sequence", seq))
                 : error(res, 404, "not_found", "no run '" + abbreviate(run) + "'")))
                 .onErrorResume(e -> Mono.from(error(res, 503, "not_durable",
@@ -443,6 +596,10 @@ public final class AlphawatchServer implements AutoCloseable {
         if (!authorized(req, false)) {
             return reject(res, RejectReason.UNAUTHORIZED, "missing or wrong bearer token");
         }
+        Optional<String> owner = remoteOwner(req);
+        if (owner.isPresent()) {
+            return forward(req, res, owner.get());
+        }
         Optional<LayerKey> key = layerKey(req);
         Optional<Monitor.LayerStatus> status = key.flatMap(monitor::status);
         if (status.isEmpty()) {
@@ -460,6 +617,10 @@ public final class AlphawatchServer implements AutoCloseable {
     private Publisher<Void> history(HttpServerRequest req, HttpServerResponse res) {
         if (!authorized(req, false)) {
             return reject(res, RejectReason.UNAUTHORIZED, "missing or wrong bearer token");
+        }
+        Optional<String> owner = remoteOwner(req);
+        if (owner.isPresent()) {
+            return forward(req, res, owner.get());
         }
         Optional<LayerKey> key = layerKey(req);
         if (key.isEmpty()) {
@@ -489,8 +650,9 @@ public final class AlphawatchServer implements AutoCloseable {
                 .onBackpressureLatest()
                 .map(s -> sseEvent("snapshot", SnapshotJson.spectrum(s, solverName)));
         Flux<String> heartbeat = Flux.interval(SSE_HEARTBEAT).map(i -> ": keep-alive\n\n");
-        return res.sse().sendString(Flux.merge(Flux.just(": alphawatch events\n\n"), snapshots, heartbeat, extraEvents()),
-                StandardCharsets.UTF_8);
+        Flux<String> others = localOnly(req) ? Flux.empty() : clusterEvents(req);
+        return res.sse().sendString(Flux.merge(Flux.just(": alphawatch events\n\n"), snapshots, heartbeat, extraEvents(),
+                others), StandardCharsets.UTF_8);
     }
 
     private final List<Flux<String>> eventSources = new ArrayList<>();
@@ -530,7 +692,8 @@ public final class AlphawatchServer implements AutoCloseable {
 
     private Publisher<Void> health(HttpServerRequest req, HttpServerResponse res) {
         Map<String, Object> m = new LinkedHashMap<>();
-        boolean healthy = durability == null || durability.healthy();
+        boolean healthy = (durability == null || durability.healthy())
+                && (clusterHealthy == null || clusterHealthy.getAsBoolean());
         m.put("status", healthy ? "ok" : "degraded");
         m.put("layers", monitor.runs().values().stream().mapToInt(List::size).sum());
         m.put("queued_batches", monitor.queuedBatches());
@@ -546,6 +709,9 @@ public final class AlphawatchServer implements AutoCloseable {
             dm.put("last_error", d.lastError());
             dm.put("recovery_loss", d.recoveryLoss());
             m.put("durability", dm);
+        }
+        if (clusterStatus != null) {
+            m.put("kafka", clusterStatus.get());
         }
         return send(res, healthy ? 200 : 503, m);
     }

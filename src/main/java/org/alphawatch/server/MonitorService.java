@@ -29,9 +29,14 @@ public final class MonitorService implements AutoCloseable {
     private final AlertService alerts;
     private final AlphawatchServer server;
     private final Durability durability;
+    private final ServerConfig config;
     private Durability.Recovery recovery;
+    /** Scale-out (org.alphawatch.scale.ScaleOut) when Kafka is configured; typed Object so that nothing
+     *  of Kafka is loaded otherwise. */
+    private AutoCloseable scaleOut;
 
     private MonitorService(ServerConfig config, EigenSolver solver) {
+        this.config = config;
         int cores = Runtime.getRuntime().availableProcessors();
         // Parallelism comes from layers (one ingest worker per core), not from inside BLAS calls.
         LinearAlgebra.setNativeThreads(1);
@@ -65,7 +70,13 @@ public final class MonitorService implements AutoCloseable {
                     + e.getMessage(), e);
         }
         durability.start();
+        if (config.scale().isPresent()) {
+            ScaleOutWiring.connect(this, config);
+        }
         server.start();
+        if (scaleOut != null) {
+            ScaleOutWiring.start(scaleOut);
+        }
         return this;
     }
 
@@ -93,9 +104,20 @@ public final class MonitorService implements AutoCloseable {
         return server;
     }
 
+    void attachScaleOut(AutoCloseable s) {
+        this.scaleOut = s;
+    }
+
     @Override
     public void close() {
         server.close();
+        if (scaleOut != null) {
+            try {
+                scaleOut.close(); // a clean stop: workers checkpoint and hand their partitions over
+            } catch (Exception e) {
+                org.slf4j.LoggerFactory.getLogger(MonitorService.class).warn("stopping scale-out: {}", e.toString());
+            }
+        }
         try {
             monitor.awaitIdle(Duration.ofSeconds(10));
         } catch (InterruptedException e) {

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Optional;
 import org.alphawatch.alert.AlertConfig;
 import org.alphawatch.durability.DurabilitySettings;
+import org.alphawatch.scale.ScaleSettings;
 import org.alphawatch.pipeline.MonitorConfig;
 
 /**
@@ -25,10 +26,12 @@ import org.alphawatch.pipeline.MonitorConfig;
  *                  read one (slow or stalled uploads are cut off)
  * @param durability checkpoints and write-ahead log
  * @param bodyMemoryBytes memory for request bodies being received and decoded, all together
+ * @param scale     scale-out on Kafka (docs/scale-out.md), if configured
  */
 public record ServerConfig(String bind, int port, Optional<byte[]> token, boolean authReads, MonitorConfig monitor,
                            AlertConfig alerts, Optional<URI> webhook, Optional<Path> tlsCert, Optional<Path> tlsKey,
-                           Duration readTimeout, DurabilitySettings durability, long bodyMemoryBytes) {
+                           Duration readTimeout, DurabilitySettings durability, long bodyMemoryBytes,
+                           Optional<ScaleSettings> scale) {
     public static final int DEFAULT_PORT = 9400;
     public static final String DEFAULT_BIND = "127.0.0.1";
     public static final long DEFAULT_BODY_MEMORY = 256L << 20;
@@ -54,6 +57,10 @@ public record ServerConfig(String bind, int port, Optional<byte[]> token, boolea
         if (readTimeout == null || readTimeout.isNegative() || readTimeout.isZero()) {
             throw new IllegalArgumentException("read-timeout-seconds must be > 0");
         }
+        if (scale.isPresent() && durability.mode() != DurabilitySettings.none().mode()) {
+            throw new IllegalArgumentException("durability " + durability.mode().label() + " does not apply with kafka: "
+                    + "Kafka keeps the batches and workers checkpoint each partition (docs/scale-out.md)");
+        }
         if (bodyMemoryBytes < monitor.maxBodyBytes()) {
             throw new IllegalArgumentException("body-memory " + bodyMemoryBytes + " must be at least max-body-bytes "
                     + monitor.maxBodyBytes() + " (one body must fit)");
@@ -63,7 +70,7 @@ public record ServerConfig(String bind, int port, Optional<byte[]> token, boolea
     public ServerConfig(String bind, int port, Optional<byte[]> token, boolean authReads, MonitorConfig monitor) {
         this(bind, port, token, authReads, monitor, AlertConfig.defaults(), Optional.empty(), Optional.empty(),
                 Optional.empty(), Duration.ofSeconds(10), DurabilitySettings.none(),
-                Math.max(DEFAULT_BODY_MEMORY, monitor.maxBodyBytes()));
+                Math.max(DEFAULT_BODY_MEMORY, monitor.maxBodyBytes()), Optional.empty());
     }
 
     public static ServerConfig local(int port, MonitorConfig monitor) {
@@ -72,26 +79,32 @@ public record ServerConfig(String bind, int port, Optional<byte[]> token, boolea
 
     public ServerConfig withAlerts(AlertConfig config, Optional<URI> hook) {
         return new ServerConfig(bind, port, token, authReads, monitor, config, hook, tlsCert, tlsKey, readTimeout,
-                durability, bodyMemoryBytes);
+                durability, bodyMemoryBytes, scale);
     }
 
     public ServerConfig withTls(Optional<Path> cert, Optional<Path> key) {
         return new ServerConfig(bind, port, token, authReads, monitor, alerts, webhook, cert, key, readTimeout,
-                durability, bodyMemoryBytes);
+                durability, bodyMemoryBytes, scale);
     }
 
     public ServerConfig withReadTimeout(Duration timeout) {
         return new ServerConfig(bind, port, token, authReads, monitor, alerts, webhook, tlsCert, tlsKey, timeout,
-                durability, bodyMemoryBytes);
+                durability, bodyMemoryBytes, scale);
     }
 
     public ServerConfig withDurability(DurabilitySettings d) {
-        return new ServerConfig(bind, port, token, authReads, monitor, alerts, webhook, tlsCert, tlsKey, readTimeout, d, bodyMemoryBytes);
+        return new ServerConfig(bind, port, token, authReads, monitor, alerts, webhook, tlsCert, tlsKey, readTimeout, d, bodyMemoryBytes,
+                scale);
     }
 
     public ServerConfig withBodyMemory(long bytes) {
         return new ServerConfig(bind, port, token, authReads, monitor, alerts, webhook, tlsCert, tlsKey, readTimeout,
-                durability, bytes);
+                durability, bytes, scale);
+    }
+
+    public ServerConfig withScale(Optional<ScaleSettings> s) {
+        return new ServerConfig(bind, port, token, authReads, monitor, alerts, webhook, tlsCert, tlsKey, readTimeout,
+                durability, bodyMemoryBytes, s);
     }
 
     public boolean tls() {

@@ -39,8 +39,10 @@ class PromtoolTest {
     }
 
     @Test
-    void prometheusConfigIsValid() throws Exception {
-        Run r = promtool(Path.of("docker/prometheus"), "check", "config", "prometheus.yml");
-        assertThat(r.status()).as(r.output()).isZero();
+    void prometheusConfigsAreValid() throws Exception {
+        for (String config : new String[] {"prometheus.yml", "scale.yml"}) {
+            Run r = promtool(Path.of("docker/prometheus"), "check", "config", config);
+            assertThat(r.status()).as(config + ": " + r.output()).isZero();
+        }
     }
 }

@@ -22,12 +22,28 @@ public final class ServerProcess implements AutoCloseable {
 
     /** Starts {@code serve --port 0} with the given heap and arguments; does not wait for it. */
     public static ServerProcess start(Path log, String heap, String... args) throws IOException {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString(), "-Xmx" + heap, "-cp", System.getProperty("java.class.path"), "org.alphawatch.cli.Main",
-                "serve", "--port", "0"));
+        return start(log, List.of(), heap, args);
+    }
+
+    /** As {@link #start(Path, String, String...)} with JVM options. */
+    public static ServerProcess start(Path log, List<String> jvm, String heap, String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(java(), "-Xmx" + heap));
+        command.addAll(jvm);
+        command.addAll(List.of("-cp", classPath(), "org.alphawatch.cli.Main", "serve", "--port", "0"));
         command.addAll(List.of(args));
         Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         return new ServerProcess(p, log);
+    }
+
+    /** This JVM's java executable. */
+    public static String java() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    /** The test class path (surefire's, when it hides it behind a booter jar). */
+    public static String classPath() {
+        String cp = System.getProperty("surefire.test.class.path");
+        return cp == null || cp.isBlank() ? System.getProperty("java.class.path") : cp;
     }
 
     /** Waits for the serving line; fails with the log when the process exits first. */
