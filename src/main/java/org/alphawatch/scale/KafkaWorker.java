@@ -17,6 +17,7 @@ import org.alphawatch.durability.WalReader;
 import org.alphawatch.pipeline.ActivationBatch;
 import org.alphawatch.pipeline.LayerKey;
 import org.alphawatch.pipeline.Monitor;
+import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -115,7 +116,7 @@ final class KafkaWorker implements ConsumerRebalanceListener, AutoCloseable {
         } finally {
             running = false;
             try {
-                consumer.close(Duration.ofSeconds(10)); // revokes: already checkpointed above
+                consumer.close(CloseOptions.timeout(Duration.ofSeconds(10))); // revokes: already checkpointed above
             } catch (RuntimeException e) {
                 LOG.warn("closing the consumer: {}", e.toString());
             }
@@ -267,10 +268,14 @@ final class KafkaWorker implements ConsumerRebalanceListener, AutoCloseable {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         running = false;
         consumer.wakeup();
-        thread.join(60_000);
+        try {
+            thread.join(60_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         advertiser.close(Duration.ofSeconds(5));
     }
 }

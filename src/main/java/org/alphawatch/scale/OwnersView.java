@@ -9,6 +9,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import org.alphawatch.pipeline.LayerKey;
 import org.alphawatch.server.ClusterView;
+import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
@@ -68,7 +69,7 @@ final class OwnersView implements ClusterView, AutoCloseable {
         } catch (RuntimeException e) {
             LOG.error("owners topic reader stopped: {}", e.toString());
         } finally {
-            reader.close(Duration.ofSeconds(5));
+            reader.close(CloseOptions.timeout(Duration.ofSeconds(5)));
         }
     }
 
@@ -89,9 +90,13 @@ final class OwnersView implements ClusterView, AutoCloseable {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         running = false;
         reader.wakeup();
-        thread.join(10_000);
+        try {
+            thread.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

@@ -89,7 +89,7 @@ public final class ScaleOut implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() {
         if (worker != null) {
             worker.close();
         }

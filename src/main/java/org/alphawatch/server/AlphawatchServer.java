@@ -117,7 +117,8 @@ public final class AlphawatchServer implements AutoCloseable {
                 // Also bounds a connection that sends no (or only part of a) request line and headers.
                 .idleTimeout(config.readTimeout());
         if (config.tls()) {
-            var spec = Http11SslContextSpec.forServer(config.tlsCert().get().toFile(), config.tlsKey().get().toFile());
+            reactor.netty.tcp.SslProvider.GenericSslContextSpec<?> spec = Http11SslContextSpec.forServer(
+                    config.tlsCert().get().toFile(), config.tlsKey().get().toFile());
             http = http.secure(ssl -> ssl.sslContext(spec));
         }
         server = http.route(this::routes).bindNow();

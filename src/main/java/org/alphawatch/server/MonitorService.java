@@ -114,7 +114,7 @@ public final class MonitorService implements AutoCloseable {
         if (scaleOut != null) {
             try {
                 scaleOut.close(); // a clean stop: workers checkpoint and hand their partitions over
-            } catch (Exception e) {
+            } catch (Exception e) { // AutoCloseable's signature: ScaleOut itself throws nothing checked
                 org.slf4j.LoggerFactory.getLogger(MonitorService.class).warn("stopping scale-out: {}", e.toString());
             }
         }

@@ -57,7 +57,7 @@ class DashboardsAndRulesTest {
 
     static List<String> dashboardExprs(JsonNode node, List<String> out) {
         if (node.isObject()) {
-            node.fields().forEachRemaining(e -> {
+            node.properties().forEach(e -> {
                 if ((e.getKey().equals("expr") || e.getKey().equals("query") || e.getKey().equals("definition"))
                         && e.getValue().isTextual()) {
                     out.add(e.getValue().asText());

@@ -63,7 +63,7 @@ public final class LocalBroker implements AutoCloseable {
                 p = s.getLocalPort();
             }
             try (ServerSocket next = new ServerSocket(p + 1, 1, InetAddress.getLoopbackAddress())) {
-                return p;
+                return next.getLocalPort() - 1;
             } catch (IOException e) {
                 // taken: try another
             }
@@ -72,9 +72,13 @@ public final class LocalBroker implements AutoCloseable {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         if (process != null && process.isAlive()) {
-            stop();
+            try {
+                stop();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 }

@@ -82,7 +82,8 @@ public final class LinearAlgebra {
      */
     public static void setNativeThreads(int threads) {
         if (backend() == Backend.OPENBLAS) {
-            org.bytedeco.openblas.global.openblas_full.openblas_set_num_threads(threads);
+            // The preset's own entry point: no need for the 24 MB libjniopenblas_full for one call.
+            org.bytedeco.openblas.presets.openblas_nolapack.blas_set_num_threads(threads);
             LOG.info("OpenBLAS threads per call: {}", threads);
         }
     }
