@@ -1,9 +1,12 @@
 package org.alphawatch.cli;
 
+import java.io.File;
 import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -28,13 +31,15 @@ import picocli.CommandLine.Spec;
         description = {"Train networks in-process while the monitor watches their hidden layers; write a report.",
             "autoencoder (default): autoencoders on generated images at dropout 0, 0.2, 0.4, 0.6, 0.8, served live",
             "  (API and /metrics) while they train; ends with a dropout x layer table and DIR/report.md with SVG plots.",
-            "superposition: Elhage et al.'s toy model over a sparsity sweep (features per dimension, hidden alpha)."})
+            "superposition: Elhage et al.'s toy model over a sparsity sweep (features per dimension, hidden alpha).",
+            "transformer: a real pretrained model (all-MiniLM-L6-v2) reading real text, every layer live; --drift or",
+            "  --then FILE...: a second source follows and the detector must flag the change."})
 public final class DemoCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
     @Parameters(index = "0", arity = "0..1", paramLabel = "MODE", defaultValue = "autoencoder",
-            description = "autoencoder (default) or superposition")
+            description = "autoencoder (default), superposition or transformer")
     String mode;
 
     @Option(names = "--quick", description = "a short run (under 2 minutes on 2 cores)")
@@ -70,6 +75,20 @@ public final class DemoCommand implements Callable<Integer> {
             description = "script a change for the detector to catch: at 60% of the steps half of h1's units in the "
                     + "dropout-0.2 model go dead (default on; --no-event trains without it)")
     boolean event;
+
+    @Option(names = "--text", arity = "1..*", paramLabel = "FILE",
+            description = "transformer: UTF-8 text files to read (default: /usr/share/common-licenses)")
+    List<Path> text;
+
+    @Option(names = "--then", arity = "1..*", paramLabel = "FILE",
+            description = "transformer: a second text source read after the first (a drift run)")
+    List<Path> then;
+
+    @Option(names = "--drift", description = "transformer: the second source is the Python standard library's code")
+    boolean drift;
+
+    @Option(names = "--max-tokens", paramLabel = "N", description = "transformer: at most N tokens per source")
+    Long maxTokens;
 
     private final EigenSolver solver;
 
@@ -109,12 +128,51 @@ public final class DemoCommand implements Callable<Integer> {
             case "autoencoder" -> {
                 return autoencoder(out, command, start);
             }
-            default -> throw new UserInputException("demo mode '" + mode + "' is not autoencoder or superposition");
+            case "transformer" -> {
+                return transformer();
+            }
+            default -> throw new UserInputException("demo mode '" + mode + "' is not autoencoder, superposition or transformer");
         }
     }
 
     private Path out() {
         return outDir;
+    }
+
+    /**
+     * The transformer demo runs in a child JVM with the model and ONNX Runtime (target/transformer-lib,
+     * ~200 MB, built by mvn package) on its class path: they never enter the main jar.
+     */
+    private int transformer() throws Exception {
+        Path jar = Path.of(DemoCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        Path lib = jar.getParent().resolve("transformer-lib");
+        if (!Files.isDirectory(lib)) {
+            throw new UserInputException("demo transformer needs the model and ONNX Runtime in " + lib + ": build them with "
+                    + "'mvn -B -DskipTests package' (downloads ~200 MB from Maven Central once; nothing at run time)");
+        }
+        // From the jar: the jar; from a build's classes (tests): this JVM's own class path.
+        String own = Files.isDirectory(jar) ? System.getProperty("java.class.path") : jar.toString();
+        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"), "-Xmx2g", "-cp",
+                lib + File.separator + "*" + File.pathSeparator + own, "org.alphawatch.transformer.TransformerDemo",
+                "--out", outDir.toString(), "--port", Integer.toString(port)));
+        if (text != null) {
+            cmd.add("--text");
+            text.forEach(p -> cmd.add(p.toString()));
+        }
+        if (then != null) {
+            cmd.add("--then");
+            then.forEach(p -> cmd.add(p.toString()));
+        }
+        if (drift) {
+            cmd.add("--drift");
+        }
+        if (maxTokens != null) {
+            cmd.addAll(List.of("--max-tokens", maxTokens.toString()));
+        }
+        if (stay) {
+            cmd.add("--stay");
+        }
+        return new ProcessBuilder(cmd).inheritIO().start().waitFor();
     }
 
     private int autoencoder(PrintStream out, String command, long start) throws Exception {
@@ -180,7 +238,7 @@ public final class DemoCommand implements Callable<Integer> {
             throw new UserInputException("--attach '" + attach + "' is not an http(s) URL");
         }
         out.printf(Locale.ROOT, "alphawatch demo: %d autoencoders streaming to %s%n", s.dropouts().length, attach);
-        var sink = new org.alphawatch.train.HttpActivationSink(attach, System.getenv("ALPHAWATCH_TOKEN"));
+        var sink = new org.alphawatch.attach.HttpActivationSink(attach, System.getenv("ALPHAWATCH_TOKEN"));
         AutoencoderDemo demo = new AutoencoderDemo(s, null, sink, solver, out);
         List<AutoencoderDemo.ModelResult> results = demo.run();
         double seconds = (System.nanoTime() - start) / 1e9;

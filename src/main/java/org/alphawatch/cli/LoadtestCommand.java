@@ -18,6 +18,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.alphawatch.attach.RetryAfter;
 import org.alphawatch.core.linalg.LinearAlgebra;
 import org.alphawatch.core.spectrum.EigenSolver;
 import org.alphawatch.core.stat.CovarianceAccumulator;
@@ -238,7 +239,8 @@ public final class LoadtestCommand implements Callable<Integer> {
                     step++;
                 } else if (r.statusCode() == 429) {
                     throttled++;
-                    Thread.sleep(1000L * Long.parseLong(r.headers().firstValue("Retry-After").orElse("1")));
+                    Thread.sleep(RetryAfter.parse(r.headers().firstValue("Retry-After"), java.time.Clock.systemUTC())
+                            .toMillis());
                 } else {
                     failed++;
                     failures.merge("HTTP " + r.statusCode(), 1L, Long::sum);

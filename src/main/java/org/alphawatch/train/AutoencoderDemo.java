@@ -8,6 +8,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
+import org.alphawatch.attach.ActivationSink;
 import org.alphawatch.core.analysis.AnalysisOptions;
 import org.alphawatch.core.analysis.SpectrumAnalyzer;
 import org.alphawatch.core.analysis.SpectrumReport;
@@ -137,7 +138,7 @@ public final class AutoencoderDemo {
         this(settings, monitor, monitor == null ? null : ActivationSink.of(monitor), solver, out);
     }
 
-    /** With a remote sink (e.g. {@link HttpActivationSink}); {@code monitor} may then be null. */
+    /** With a remote sink (e.g. {@link org.alphawatch.attach.HttpActivationSink}); {@code monitor} may then be null. */
     public AutoencoderDemo(Settings settings, Monitor monitor, ActivationSink sink, EigenSolver solver, PrintStream out) {
         this.settings = settings;
         this.monitor = monitor;

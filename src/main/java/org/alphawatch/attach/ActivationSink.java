@@ -1,4 +1,4 @@
-package org.alphawatch.train;
+package org.alphawatch.attach;
 
 import java.time.Duration;
 import java.util.OptionalDouble;

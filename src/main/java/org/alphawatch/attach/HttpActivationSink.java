@@ -1,4 +1,4 @@
-package org.alphawatch.train;
+package org.alphawatch.attach;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -71,7 +71,7 @@ public final class HttpActivationSink implements ActivationSink {
                 return true;
             }
             if (r.statusCode() == 429) {
-                Thread.sleep(1000L * Long.parseLong(r.headers().firstValue("Retry-After").orElse("1")));
+                Thread.sleep(RetryAfter.parse(r.headers().firstValue("Retry-After"), java.time.Clock.systemUTC()).toMillis());
                 continue;
             }
             LOG.warn("{} refused {}: {} {}", base, b.key(), r.statusCode(), r.body());
