@@ -18,7 +18,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
-import org.alphawatch.alert.DetectorTrial;
+import org.alphawatch.train.DetectorTrial;
 import org.alphawatch.core.spectrum.EigenSolver;
 import org.alphawatch.core.linalg.LinearAlgebra;
 import org.alphawatch.core.spectrum.EjmlEigenSolver;

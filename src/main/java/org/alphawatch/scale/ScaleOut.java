@@ -7,7 +7,6 @@ import java.util.Map;
 import java.util.function.Supplier;
 import org.alphawatch.pipeline.BatchSink;
 import org.alphawatch.pipeline.Monitor;
-import org.alphawatch.server.ClusterView;
 
 /**
  * A node of a scale-out cluster (docs/scale-out.md): HTTP ingest publishes to Kafka, a worker (role

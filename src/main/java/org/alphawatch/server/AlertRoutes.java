@@ -35,15 +35,12 @@ final class AlertRoutes implements AlphawatchServer.ExtraRoute {
 
     @Override
     public void register(HttpServerRoutes routes, AlphawatchServer server) {
-        routes.get(ApiPaths.ALERTS, (req, res) -> list(server, req, res))
-                .get(ApiPaths.ALERT_CONFIG, (req, res) -> getConfig(server, req, res))
-                .put(ApiPaths.ALERT_CONFIG, (req, res) -> putConfig(server, req, res));
+        routes.get(ApiPaths.ALERTS, server.secured(false, (req, res) -> list(server, req, res)))
+                .get(ApiPaths.ALERT_CONFIG, server.secured(false, (req, res) -> getConfig(server, req, res)))
+                .put(ApiPaths.ALERT_CONFIG, server.secured(true, (req, res) -> putConfig(server, req, res)));
     }
 
     private Publisher<Void> list(AlphawatchServer server, HttpServerRequest req, HttpServerResponse res) {
-        if (!server.authorized(req, false)) {
-            return server.error(res, 401, RejectReason.UNAUTHORIZED.label(), "missing or wrong bearer token");
-        }
         List<String> runFilter = new QueryStringDecoder(req.uri()).parameters().get("run");
         List<Object> out = new ArrayList<>();
         for (Alert a : alerts.recent()) {
@@ -68,9 +65,6 @@ final class AlertRoutes implements AlphawatchServer.ExtraRoute {
     }
 
     private Publisher<Void> getConfig(AlphawatchServer server, HttpServerRequest req, HttpServerResponse res) {
-        if (!server.authorized(req, false)) {
-            return server.error(res, 401, RejectReason.UNAUTHORIZED.label(), "missing or wrong bearer token");
-        }
         String run = req.param("run");
         if (!Names.valid(run)) {
             return server.error(res, 400, RejectReason.INVALID_NAME.label(), "run name is invalid");
@@ -79,9 +73,6 @@ final class AlertRoutes implements AlphawatchServer.ExtraRoute {
     }
 
     private Publisher<Void> putConfig(AlphawatchServer server, HttpServerRequest req, HttpServerResponse res) {
-        if (!server.authorized(req, true)) {
-            return server.error(res, 401, RejectReason.UNAUTHORIZED.label(), "missing or wrong bearer token");
-        }
         String run = req.param("run");
         if (!Names.valid(run)) {
             return server.error(res, 400, RejectReason.INVALID_NAME.label(), "run name is invalid");

@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.BiFunction;
 import org.alphawatch.io.NpyBody;
 import org.alphawatch.io.NpyFormatException;
 import org.alphawatch.io.PartialMoments;
@@ -28,6 +29,7 @@ import org.alphawatch.pipeline.Monitor;
 import org.alphawatch.pipeline.Names;
 import org.alphawatch.pipeline.RejectReason;
 import org.alphawatch.report.JsonFields;
+import org.alphawatch.scale.ClusterView;
 import org.alphawatch.report.SnapshotJson;
 import org.reactivestreams.Publisher;
 import org.slf4j.Logger;
@@ -144,15 +146,15 @@ public final class AlphawatchServer implements AutoCloseable {
     }
 
     private void routes(HttpServerRoutes r) {
-        r.post(ApiPaths.BATCHES, (req, res) -> ingest(req, res, false))
-                .post(ApiPaths.PARTIALS, (req, res) -> ingest(req, res, true))
-                .get(ApiPaths.RUNS, this::listRuns)
-                .get(ApiPaths.RUN, this::getRun)
-                .delete(ApiPaths.RUN, this::deleteRun)
-                .get(ApiPaths.SPECTRUM, this::spectrum)
-                .get(ApiPaths.HISTORY, this::history)
-                .get(ApiPaths.EVENTS, this::events)
-                .get(ApiPaths.METRICS, this::scrape)
+        r.post(ApiPaths.BATCHES, secured(true, (req, res) -> ingest(req, res, false)))
+                .post(ApiPaths.PARTIALS, secured(true, (req, res) -> ingest(req, res, true)))
+                .get(ApiPaths.RUNS, secured(false, this::listRuns))
+                .get(ApiPaths.RUN, secured(false, this::getRun))
+                .delete(ApiPaths.RUN, secured(true, this::deleteRun))
+                .get(ApiPaths.SPECTRUM, secured(false, this::spectrum))
+                .get(ApiPaths.HISTORY, secured(false, this::history))
+                .get(ApiPaths.EVENTS, secured(false, this::events))
+                .get(ApiPaths.METRICS, secured(false, this::scrape))
                 .get(ApiPaths.HEALTH, this::health);
         for (ExtraRoute extra : extraRoutes) {
             extra.register(r, this);
@@ -165,9 +167,6 @@ public final class AlphawatchServer implements AutoCloseable {
 
     /** A batch of rows ({@code .npy}), or a trainer's partial accumulator ({@code AWPA}) with {@code partial}. */
     private Publisher<Void> ingest(HttpServerRequest req, HttpServerResponse res, boolean partial) {
-        if (!authorized(req, true)) {
-            return reject(res, RejectReason.UNAUTHORIZED, "missing or wrong bearer token (Authorization: Bearer ...)");
-        }
         String run = req.param("run");
         String layer = req.param("layer");
         LayerKey key;
@@ -397,9 +396,6 @@ public final class AlphawatchServer implements AutoCloseable {
     // ---- queries --------------------------------------------------------------------------------
 
     private Publisher<Void> listRuns(HttpServerRequest req, HttpServerResponse res) {
-        if (!authorized(req, false)) {
-            return reject(res, RejectReason.UNAUTHORIZED, "missing or wrong bearer token");
-        }
         List<Object> runs = new ArrayList<>();
         monitor.runs().forEach((run, layers) -> runs.add(runDoc(run, layers)));
         if (localOnly(req)) {
@@ -543,9 +539,6 @@ public final class AlphawatchServer implements AutoCloseable {
     }
 
     private Publisher<Void> getRun(HttpServerRequest req, HttpServerResponse res) {
-        if (!authorized(req, false)) {
-            return reject(res, RejectReason.UNAUTHORIZED, "missing or wrong bearer token");
-        }
         String run = req.param("run");
         List<Monitor.LayerInfo> layers = Names.valid(run) ? monitor.runs().get(run) : null;
         if (!localOnly(req) && Names.valid(run)) {
@@ -562,9 +555,6 @@ public final class AlphawatchServer implements AutoCloseable {
     }
 
     private Publisher<Void> deleteRun(HttpServerRequest req, HttpServerResponse res) {
-        if (!authorized(req, true)) {
-            return reject(res, RejectReason.UNAUTHORIZED, "missing or wrong bearer token");
-        }
         String run = req.param("run");
         if (!Names.valid(run)) {
             return error(res, 404, "not_found", "no run '" + abbreviate(run) + "'");
@@ -594,9 +584,6 @@ public final class AlphawatchServer implements AutoCloseable {
     }
 
     private Publisher<Void> spectrum(HttpServerRequest req, HttpServerResponse res) {
-        if (!authorized(req, false)) {
-            return reject(res, RejectReason.UNAUTHORIZED, "missing or wrong bearer token");
-        }
         Optional<String> owner = remoteOwner(req);
         if (owner.isPresent()) {
             return forward(req, res, owner.get());
@@ -616,9 +603,6 @@ public final class AlphawatchServer implements AutoCloseable {
     }
 
     private Publisher<Void> history(HttpServerRequest req, HttpServerResponse res) {
-        if (!authorized(req, false)) {
-            return reject(res, RejectReason.UNAUTHORIZED, "missing or wrong bearer token");
-        }
         Optional<String> owner = remoteOwner(req);
         if (owner.isPresent()) {
             return forward(req, res, owner.get());
@@ -637,9 +621,6 @@ public final class AlphawatchServer implements AutoCloseable {
     }
 
     private Publisher<Void> events(HttpServerRequest req, HttpServerResponse res) {
-        if (!authorized(req, false)) {
-            return reject(res, RejectReason.UNAUTHORIZED, "missing or wrong bearer token");
-        }
         List<String> runFilter = new QueryStringDecoder(req.uri()).parameters().get("run");
         String run = runFilter == null ? null : runFilter.get(0);
         Flux<LayerSnapshot> current = Flux.fromIterable(monitor.runs().entrySet())
@@ -676,9 +657,6 @@ public final class AlphawatchServer implements AutoCloseable {
     }
 
     private Publisher<Void> scrape(HttpServerRequest req, HttpServerResponse res) {
-        if (!authorized(req, false)) {
-            return reject(res, RejectReason.UNAUTHORIZED, "missing or wrong bearer token");
-        }
         // Rendering thousands of series takes time: never on an event loop (it would stall /healthz and
         // ingest). The text is built on a worker; the response is written back on the connection's own
         // event loop (writing it from the worker lost responses now and then).
@@ -730,7 +708,18 @@ public final class AlphawatchServer implements AutoCloseable {
     }
 
     /** Bearer-token check in constant time; reads need a token only when configured so. */
-    public boolean authorized(HttpServerRequest req, boolean write) {
+    /**
+     * The one authorization check: {@code handler} behind the bearer token (writes whenever a
+     * token is configured, reads with auth-reads). A refusal is a counted 401 with
+     * {@code WWW-Authenticate}, and the handler never runs.
+     */
+    public BiFunction<HttpServerRequest, HttpServerResponse, Publisher<Void>> secured(boolean write,
+            BiFunction<HttpServerRequest, HttpServerResponse, Publisher<Void>> handler) {
+        return (req, res) -> authorized(req, write) ? handler.apply(req, res)
+                : reject(res, RejectReason.UNAUTHORIZED, "missing or wrong bearer token (Authorization: Bearer ...)");
+    }
+
+    private boolean authorized(HttpServerRequest req, boolean write) {
         Optional<byte[]> token = config.token();
         if (token.isEmpty() || (!write && !config.authReads())) {
             return true;

@@ -245,6 +245,13 @@ class BadInputTest {
             Http anonymous = new Http(service.server().baseUrl());
             assertThat(anonymous.get("/v1/runs").status()).isEqualTo(401);
             assertThat(anonymous.get("/metrics").status()).isEqualTo(401);
+            // Every route goes through the one check: the alert routes' refusals are counted and
+            // carry WWW-Authenticate like the others.
+            Http.Response alerts = anonymous.get("/v1/alerts");
+            assertThat(alerts.status()).isEqualTo(401);
+            assertThat(alerts.headers().firstValue("WWW-Authenticate")).isPresent();
+            assertThat(anonymous.withToken(token).get("/metrics").body())
+                    .contains("alphawatch_ingest_rejected_total{reason=\"unauthorized\"} 3.0");
             assertThat(anonymous.withToken(token).get("/metrics").status()).isEqualTo(200);
             assertThat(anonymous.get("/healthz").status()).isEqualTo(200);
         }

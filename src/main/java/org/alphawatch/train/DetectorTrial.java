@@ -1,4 +1,4 @@
-package org.alphawatch.alert;
+package org.alphawatch.train;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -6,6 +6,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.alphawatch.alert.Alert;
+import org.alphawatch.alert.AlertConfig;
+import org.alphawatch.alert.AlertEngine;
+import org.alphawatch.alert.AlertService;
 import org.alphawatch.core.spectrum.EigenSolver;
 import org.alphawatch.io.NpyArray;
 import org.alphawatch.pipeline.ActivationBatch;
@@ -13,7 +17,6 @@ import org.alphawatch.pipeline.LayerKey;
 import org.alphawatch.pipeline.Monitor;
 import org.alphawatch.pipeline.MonitorConfig;
 import org.alphawatch.pipeline.MonitorObserver;
-import org.alphawatch.train.SyntheticCode;
 import reactor.core.scheduler.Schedulers;
 
 /**

@@ -1,10 +1,12 @@
-package org.alphawatch.alert;
+package org.alphawatch.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import org.alphawatch.alert.DetectorTrial.Change;
-import org.alphawatch.alert.DetectorTrial.Outcome;
-import org.alphawatch.alert.DetectorTrial.Scenario;
+import org.alphawatch.train.DetectorTrial.Change;
+import org.alphawatch.train.DetectorTrial.Outcome;
+import org.alphawatch.train.DetectorTrial.Scenario;
+import org.alphawatch.alert.Alert;
+import org.alphawatch.alert.AlertKind;
 import org.alphawatch.core.spectrum.EigenSolver;
 import org.alphawatch.core.spectrum.EjmlEigenSolver;
 import org.alphawatch.core.spectrum.OpenBlasEigenSolver;

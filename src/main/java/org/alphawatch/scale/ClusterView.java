@@ -1,4 +1,4 @@
-package org.alphawatch.server;
+package org.alphawatch.scale;
 
 import java.util.List;
 import java.util.Optional;
