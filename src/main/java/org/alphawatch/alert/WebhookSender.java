@@ -20,6 +20,10 @@ import org.slf4j.LoggerFactory;
 public final class WebhookSender implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(WebhookSender.class);
     private static final int ATTEMPTS = 4;
+    /** Alerts waiting for delivery; beyond, the newest are dropped and counted. */
+    public static final int DEFAULT_CAPACITY = 1000;
+    /** First retry delay; each further attempt doubles it. */
+    public static final long DEFAULT_BASE_DELAY_MILLIS = 500;
 
     private final URI url;
     private final BlockingQueue<Alert> queue;

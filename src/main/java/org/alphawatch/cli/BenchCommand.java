@@ -110,8 +110,8 @@ public final class BenchCommand implements Callable<Integer> {
             return benchAnalyze(out);
         }
         if (rows.isEmpty() || rows.stream().anyMatch(r -> r < 1) || dims.isEmpty()
-                || dims.stream().anyMatch(d -> d < 2 || d > 16_384)) {
-            throw new UserInputException("--rows must be >= 1 and every --dims value within 2..16384");
+                || dims.stream().anyMatch(d -> d < 2 || d > MonitorConfig.MAX_DIMS_LIMIT)) {
+            throw new UserInputException("--rows must be >= 1 and every --dims value within 2.." + MonitorConfig.MAX_DIMS_LIMIT);
         }
         List<CoMomentKernel.Kind> kinds = new ArrayList<>();
         for (String b : backends) {

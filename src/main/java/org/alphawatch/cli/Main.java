@@ -53,6 +53,7 @@ public final class Main implements Runnable {
                 return CommandLine.defaultFactory().create(cls);
             }
         });
+        ServeCommand.addSettingOptions(cl.getSubcommands().get("serve").getCommandSpec());
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             PrintWriter err = commandLine.getErr();
             String name = commandLine.getCommandSpec().qualifiedName();

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -25,66 +26,79 @@ import org.alphawatch.server.ServerConfig;
 /**
  * The settings of {@code serve}: every key, its default and its parser in one table, read from a
  * properties file and overridden by command-line flags of the same name. Unknown keys and bad
- * values are errors naming the key. docs/configuration.md is checked against {@link #KEYS}.
+ * values are errors naming the key. docs/configuration.md is checked against {@link #SETTINGS}.
  */
 public final class ServeSettings {
-    /** Key, default (as text; empty = unset), description. */
-    public static final String[][] KEYS = {
-        {"port", "9400", "TCP port to listen on (0 picks a free port)"},
-        {"bind", "127.0.0.1", "address to listen on; 0.0.0.0 exposes the monitor to the network"},
-        {"window", "sliding", "sliding | cumulative | decay"},
-        {"window-size", "0", "sliding window length, or decay half-life, in samples (0: 16 samples per unit of the layer)"},
-        {"min-samples", "0", "a spectrum is mature (current, history, metrics, alerts) from this many window samples (0: 10 per unit)"},
-        {"include-open", "false", "sliding: the window includes the pane being filled (fresher, its last pane partial)"},
-        {"refresh-samples", "0", "recompute a layer's spectrum after this many new samples (0: off)"},
-        {"refresh-seconds", "10", "recompute at least this often when a layer has new samples (0: off)"},
-        {"fit-range", "", "fixed fit window LO:HI (default: [11, min(500, K-2)], or [2, K-2] when K < 50)"},
-        {"ci-groups", "8", "panes of the sliding window, or interleaved row groups of the others: the alpha interval's jackknife groups (1: none); each is a d x d accumulator"},
-        {"queue-batches", "256", "admitted batches not yet applied, all layers together; beyond: 429"},
-        {"queue-bytes", "256MB", "bytes of such batches; beyond: 429"},
-        {"max-body-bytes", "64MB", "largest request body; beyond: 413 (not read into memory)"},
-        {"body-memory", "256MB", "memory for request bodies being received and decoded, all requests together; beyond: 429 (retry)"},
-        {"memory-budget", "", "accumulator memory for all layers (default: half the heap); beyond: 507"},
-        {"max-runs", "64", "runs held at once"},
-        {"max-layers-per-run", "256", "layers per run"},
-        {"max-dims", "8192", "units per layer"},
-        {"history-size", "1000", "refreshes kept per layer for the history endpoint"},
-        {"input-dim", "0", "input manifold dimension d for the smoothness margin alpha - (1 + 2/d) (0: unknown)"},
-        {"bits", "8", "bits per unit for the capacity and redundancy bounds"},
-        {"top-k", "0", "compute only the K largest eigenvalues of wider layers (e.g. 502 for d >= 4096; 0: all)"},
-        {"token-file", "", "file holding the bearer token for ingest and DELETE (or set ALPHAWATCH_TOKEN)"},
-        {"auth-reads", "false", "require the token for queries, events and /metrics too"},
-        {"durability", "none", "none | checkpoint | wal (docs/durability.md)"},
-        {"state-dir", "alphawatch-state", "directory for checkpoints and the write-ahead log"},
-        {"checkpoint-seconds", "60", "interval between checkpoints (the most a crash loses with durability = checkpoint)"},
-        {"recover", "false", "start even when saved state is damaged: skip exactly the damaged log bytes or unusable checkpoints and report the loss (default: refuse to start, naming the file)"},
-        {"kafka", "", "scale-out: Kafka bootstrap HOST:PORT[,...]; ingest publishes to Kafka, workers own partitions (docs/scale-out.md)"},
-        {"role", "all", "with kafka: ingest (HTTP into Kafka), worker (owns partitions of layers) or all (both)"},
-        {"kafka-topic", "alphawatch.batches", "with kafka: the batch topic (the owners topic is its name + .owners)"},
-        {"kafka-partitions", "16", "with kafka: partitions of the batch topic when it is created (many more than workers)"},
-        {"kafka-group", "alphawatch", "with kafka: the workers' consumer group"},
-        {"advertise-url", "", "with kafka: the URL other nodes reach this one at (default: its listening URL)"},
-        {"tls-cert", "", "PEM certificate chain: serve HTTPS (with tls-key)"},
-        {"tls-key", "", "PEM private key (PKCS#8) for tls-cert"},
-        {"read-timeout-seconds", "10", "longest pause while reading a request (408 for a stalled body), and the longest a connection may sit idle or with an unfinished request line and headers; a whole request must arrive within 10x this"},
-        {"alert-warmup", "8", "mature snapshots of a layer that are never tested (its first moments)"},
-        {"alert-shift-sigmas", "5", "alpha shift threshold, in standard errors of the difference of two disjoint windows"},
-        {"alert-min-shift", "0.1", "smallest alpha shift that raises an alert, whatever the errors"},
-        {"alert-confirm", "2", "consecutive snapshots that must agree before an alert"},
-        {"alert-collapse-fraction", "0.5", "effective rank below this fraction of the previous window's is a collapse"},
-        {"alert-rank-drop-fraction", "0.1", "numerical rank below (1 - this) of the previous window's is a rank drop"},
-        {"alert-stale-seconds", "300", "a layer without batches for this long is stale (0: off)"},
-        {"alert-surge-per-minute", "100", "refusals within a minute that raise a surge alert (0: off)"},
-        {"alert-webhook", "", "URL that receives every alert as a JSON POST"},
-    };
+    /** A flag takes no value on the command line ({@code --recover}); a value setting takes one. */
+    public enum Kind { VALUE, FLAG }
+
+    /**
+     * One setting: its key (the properties-file key and, with "--", the flag), its default as text
+     * (empty: unset), and its help. Adding a setting is one line here: the flag, the file key, the
+     * help text and docs/configuration.md's check all come from it.
+     */
+    public record Setting(String key, String defaultValue, Kind kind, String help) {
+        public String flag() {
+            return "--" + key;
+        }
+    }
+
+    /** Every setting of {@code serve}, in the order of the docs. */
+    public static final List<Setting> SETTINGS = List.of(
+        new Setting("port", "9400", Kind.VALUE, "TCP port to listen on (0 picks a free port)"),
+        new Setting("bind", "127.0.0.1", Kind.VALUE, "address to listen on; 0.0.0.0 exposes the monitor to the network"),
+        new Setting("window", "sliding", Kind.VALUE, "sliding | cumulative | decay"),
+        new Setting("window-size", "0", Kind.VALUE, "sliding window length, or decay half-life, in samples (0: 16 samples per unit of the layer)"),
+        new Setting("min-samples", "0", Kind.VALUE, "a spectrum is mature (current, history, metrics, alerts) from this many window samples (0: 10 per unit)"),
+        new Setting("include-open", "false", Kind.FLAG, "sliding: the window includes the pane being filled (fresher, its last pane partial)"),
+        new Setting("refresh-samples", "0", Kind.VALUE, "recompute a layer's spectrum after this many new samples (0: off)"),
+        new Setting("refresh-seconds", "10", Kind.VALUE, "recompute at least this often when a layer has new samples (0: off)"),
+        new Setting("fit-range", "", Kind.VALUE, "fixed fit window LO:HI (default: [11, min(500, K-2)], or [2, K-2] when K < 50)"),
+        new Setting("ci-groups", "8", Kind.VALUE, "panes of the sliding window, or interleaved row groups of the others: the alpha interval's jackknife groups (1: none); each is a d x d accumulator"),
+        new Setting("queue-batches", "256", Kind.VALUE, "admitted batches not yet applied, all layers together; beyond: 429"),
+        new Setting("queue-bytes", "256MB", Kind.VALUE, "bytes of such batches; beyond: 429"),
+        new Setting("max-body-bytes", "64MB", Kind.VALUE, "largest request body; beyond: 413 (not read into memory)"),
+        new Setting("body-memory", "256MB", Kind.VALUE, "memory for request bodies being received and decoded, all requests together; beyond: 429 (retry)"),
+        new Setting("memory-budget", "", Kind.VALUE, "accumulator memory for all layers (default: half the heap); beyond: 507"),
+        new Setting("max-runs", "64", Kind.VALUE, "runs held at once"),
+        new Setting("max-layers-per-run", "256", Kind.VALUE, "layers per run"),
+        new Setting("max-dims", "8192", Kind.VALUE, "units per layer"),
+        new Setting("history-size", "1000", Kind.VALUE, "refreshes kept per layer for the history endpoint"),
+        new Setting("input-dim", "0", Kind.VALUE, "input manifold dimension d for the smoothness margin alpha - (1 + 2/d) (0: unknown)"),
+        new Setting("bits", "8", Kind.VALUE, "bits per unit for the capacity and redundancy bounds"),
+        new Setting("top-k", "0", Kind.VALUE, "compute only the K largest eigenvalues of wider layers (e.g. 502 for d >= 4096; 0: all)"),
+        new Setting("token-file", "", Kind.VALUE, "file holding the bearer token for ingest and DELETE (or set ALPHAWATCH_TOKEN)"),
+        new Setting("auth-reads", "false", Kind.FLAG, "require the token for queries, events and /metrics too"),
+        new Setting("durability", "none", Kind.VALUE, "none | checkpoint | wal (docs/durability.md)"),
+        new Setting("state-dir", "alphawatch-state", Kind.VALUE, "directory for checkpoints and the write-ahead log"),
+        new Setting("checkpoint-seconds", "60", Kind.VALUE, "interval between checkpoints (the most a crash loses with durability = checkpoint)"),
+        new Setting("recover", "false", Kind.FLAG, "start even when saved state is damaged: skip exactly the damaged log bytes or unusable checkpoints and report the loss (default: refuse to start, naming the file)"),
+        new Setting("kafka", "", Kind.VALUE, "scale-out: Kafka bootstrap HOST:PORT[,...]; ingest publishes to Kafka, workers own partitions (docs/scale-out.md)"),
+        new Setting("role", "all", Kind.VALUE, "with kafka: ingest (HTTP into Kafka), worker (owns partitions of layers) or all (both)"),
+        new Setting("kafka-topic", "alphawatch.batches", Kind.VALUE, "with kafka: the batch topic (the owners topic is its name + .owners)"),
+        new Setting("kafka-partitions", "16", Kind.VALUE, "with kafka: partitions of the batch topic when it is created (many more than workers)"),
+        new Setting("kafka-group", "alphawatch", Kind.VALUE, "with kafka: the workers' consumer group"),
+        new Setting("advertise-url", "", Kind.VALUE, "with kafka: the URL other nodes reach this one at (default: its listening URL)"),
+        new Setting("tls-cert", "", Kind.VALUE, "PEM certificate chain: serve HTTPS (with tls-key)"),
+        new Setting("tls-key", "", Kind.VALUE, "PEM private key (PKCS#8) for tls-cert"),
+        new Setting("read-timeout-seconds", "10", Kind.VALUE, "longest pause while reading a request (408 for a stalled body), and the longest a connection may sit idle or with an unfinished request line and headers; a whole request must arrive within 10x this"),
+        new Setting("alert-warmup", "8", Kind.VALUE, "mature snapshots of a layer that are never tested (its first moments)"),
+        new Setting("alert-shift-sigmas", "5", Kind.VALUE, "alpha shift threshold, in standard errors of the difference of two disjoint windows"),
+        new Setting("alert-min-shift", "0.1", Kind.VALUE, "smallest alpha shift that raises an alert, whatever the errors"),
+        new Setting("alert-confirm", "2", Kind.VALUE, "consecutive snapshots that must agree before an alert"),
+        new Setting("alert-collapse-fraction", "0.5", Kind.VALUE, "effective rank below this fraction of the previous window's is a collapse"),
+        new Setting("alert-rank-drop-fraction", "0.1", Kind.VALUE, "numerical rank below (1 - this) of the previous window's is a rank drop"),
+        new Setting("alert-stale-seconds", "300", Kind.VALUE, "a layer without batches for this long is stale (0: off)"),
+        new Setting("alert-surge-per-minute", "100", Kind.VALUE, "refusals within a minute that raise a surge alert (0: off)"),
+        new Setting("alert-webhook", "", Kind.VALUE, "URL that receives every alert as a JSON POST"));
 
     public static final String TOKEN_ENV = "ALPHAWATCH_TOKEN";
 
     private final Map<String, String> values = new LinkedHashMap<>();
 
     private ServeSettings() {
-        for (String[] k : KEYS) {
-            values.put(k[0], k[1]);
+        for (Setting k : SETTINGS) {
+            values.put(k.key(), k.defaultValue());
         }
     }
 

@@ -44,6 +44,8 @@ public final class Durability implements AutoCloseable {
     static final Duration APPLY_WAIT = Duration.ofSeconds(30);
     /** Longest wait for the log to rotate or a layer to serialize itself. */
     static final Duration IO_WAIT = Duration.ofSeconds(60);
+    /** The longest recovery waits for the replayed batches to be applied. */
+    static final Duration RECOVERY_APPLY_WAIT = Duration.ofMinutes(10);
     static final String LOCK_FILE = "alphawatch.lock";
 
     public enum Mode {
@@ -161,7 +163,7 @@ public final class Durability implements AutoCloseable {
             health.recoveredWithLoss(r.skippedRegions() + " damaged log region(s), " + r.skippedBytes()
                     + " bytes, skipped with --recover");
         }
-        monitor.awaitIdle(Duration.ofMinutes(10));
+        monitor.awaitIdle(RECOVERY_APPLY_WAIT);
         monitor.refreshAll();
         Recovery rec = new Recovery(loaded == null ? null : loaded.file(), loaded == null ? 0 : loaded.layers().size(),
                 replayed.get(), r.truncatedTails(), unusable.size(), r.skippedRegions(), r.skippedBytes());

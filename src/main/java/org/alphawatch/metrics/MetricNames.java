@@ -4,7 +4,7 @@ package org.alphawatch.metrics;
  * Every metric alphawatch exports, in one place: the Micrometer name here becomes the Prometheus
  * name in the comment (dots to underscores, {@code _total} for counters, the base unit appended).
  * Labels: {@code run} and {@code layer} (validated names, bounded by max-runs and
- * max-layers-per-run), {@code reason} (a fixed enum), {@code rank} (at most 32 fixed values).
+ * max-layers-per-run), {@code reason} (a fixed enum), {@code rank} ({@link #SPECTRUM_RANKS}: 28 fixed values).
  */
 public final class MetricNames {
     /** alphawatch_spectrum_alpha{run,layer} */

@@ -46,7 +46,7 @@ public record MonitorConfig(WindowMode window, long windowSamples, int ciGroups,
     /** Automatic maturity: 10 samples per unit, where the bias is +0.04 (d = 256) to +0.1 (d = 64). */
     public static final int AUTO_MIN_SAMPLES_PER_UNIT = 10;
     /** Largest layer width the service accepts (the accumulator format allows more). */
-    public static final int MAX_DIMS_LIMIT = 16_384;
+    public static final int MAX_DIMS_LIMIT = CovarianceAccumulator.MAX_DIMS;
     /** Senders (the {@code source} parameter) a layer counts by name; more are counted as "(other)". */
     public static final int MAX_SOURCES_PER_LAYER = 256;
     /** Senders whose repeat 0 may wait for its repeat 1 at once, per layer; more repeat 0s are refused. */

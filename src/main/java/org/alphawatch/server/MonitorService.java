@@ -44,7 +44,8 @@ public final class MonitorService implements AutoCloseable {
         compute = Schedulers.newParallel("alphawatch-compute", Math.max(1, cores), true);
         timer = Schedulers.newSingle("alphawatch-timer", true);
         metrics = new MonitorMetrics();
-        WebhookSender webhook = config.webhook().map(u -> new WebhookSender(u, 1000, 500)).orElse(null);
+        WebhookSender webhook = config.webhook().map(u -> new WebhookSender(u, WebhookSender.DEFAULT_CAPACITY,
+                WebhookSender.DEFAULT_BASE_DELAY_MILLIS)).orElse(null);
         alerts = new AlertService(new AlertEngine(config.alerts(), config.monitor().inputDim()), metrics, webhook);
         monitor = new Monitor(config.monitor(), solver, MonitorObserver.both(metrics, alerts), ingest, compute, timer);
         metrics.bind(monitor);

@@ -9,10 +9,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import org.alphawatch.alert.AlertConfig;
 import org.alphawatch.core.window.WindowMode;
+import org.alphawatch.durability.DurabilitySettings;
+import org.alphawatch.pipeline.MonitorConfig;
 import org.alphawatch.server.ServerConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 class ServeSettingsTest {
     @Test
@@ -93,5 +97,40 @@ class ServeSettingsTest {
         assertThat(err.toString()).contains("max-dims 1 must be within 2..16384");
         assertThat(Main.run(new String[] {"serve", "--port", "abc"}, new PrintWriter(new StringWriter()),
                 new PrintWriter(err))).isEqualTo(2);
+    }
+
+    @Test
+    void theTablesDefaultsAreTheCodesDefaults() {
+        ServerConfig fromTable = ServeSettings.defaults().build(Map.of());
+        MonitorConfig code = MonitorConfig.defaults();
+        // The memory budget defaults to half the heap in both; everything else must be equal.
+        assertThat(fromTable.monitor().toBuilder().memoryBudgetBytes(code.memoryBudgetBytes()).build()).isEqualTo(code);
+        assertThat(fromTable.port()).isEqualTo(ServerConfig.DEFAULT_PORT);
+        assertThat(fromTable.bind()).isEqualTo(ServerConfig.DEFAULT_BIND);
+        assertThat(fromTable.bodyMemoryBytes()).isEqualTo(ServerConfig.DEFAULT_BODY_MEMORY);
+        assertThat(fromTable.readTimeout()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(fromTable.alerts()).isEqualTo(AlertConfig.defaults());
+        assertThat(fromTable.durability()).isEqualTo(DurabilitySettings.none());
+        assertThat(fromTable.scale()).isEmpty();
+    }
+
+    @Test
+    void serveOffersEverySettingAsAFlagWithItsDefault() {
+        CommandLine top = Main.commandLine();
+        CommandLine serve = top.getSubcommands().get("serve");
+        for (ServeSettings.Setting s : ServeSettings.SETTINGS) {
+            var option = serve.getCommandSpec().findOption(s.flag());
+            assertThat(option).as(s.key()).isNotNull();
+            assertThat(option.arity().max()).as(s.key()).isEqualTo(s.kind() == ServeSettings.Kind.FLAG ? 0 : 1);
+        }
+        StringWriter help = new StringWriter();
+        serve.usage(new PrintWriter(help));
+        assertThat(help.toString()).contains("--ci-groups=VALUE", "(default 8)", "--recover");
+        // A flag overrides the file and the default; the result is what the server runs with.
+        top.parseArgs("serve", "--ci-groups", "4", "--recover", "--window", "cumulative");
+        ServerConfig cfg = ((ServeCommand) serve.getCommand()).settings();
+        assertThat(cfg.monitor().ciGroups()).isEqualTo(4);
+        assertThat(cfg.durability().recover()).isTrue();
+        assertThat(cfg.monitor().window().label()).isEqualTo("cumulative");
     }
 }

@@ -28,8 +28,9 @@ class DocsMatchCodeTest {
     @Test
     void configurationPageListsEveryKeyWithItsDefault() throws IOException {
         String page = doc("configuration.md");
-        for (String[] k : ServeSettings.KEYS) {
-            assertThat(page).contains("| `" + k[0] + "` | " + (k[1].isEmpty() ? "(see text)" : "`" + k[1] + "`"));
+        for (ServeSettings.Setting k : ServeSettings.SETTINGS) {
+            assertThat(page).contains("| `" + k.key() + "` | " + (k.defaultValue().isEmpty() ? "(see text)"
+                    : "`" + k.defaultValue() + "`"));
         }
         Matcher m = Pattern.compile("\\| `([a-z-]+)` \\|").matcher(page);
         Set<String> documented = new TreeSet<>();
@@ -37,8 +38,8 @@ class DocsMatchCodeTest {
             documented.add(m.group(1));
         }
         Set<String> known = new TreeSet<>();
-        for (String[] k : ServeSettings.KEYS) {
-            known.add(k[0]);
+        for (ServeSettings.Setting k : ServeSettings.SETTINGS) {
+            known.add(k.key());
         }
         assertThat(documented).isEqualTo(known);
     }

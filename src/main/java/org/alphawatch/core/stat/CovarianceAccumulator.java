@@ -21,6 +21,9 @@ import java.util.Arrays;
  * covariance divides by {@code weight - 1} (the usual {@code n - 1} for integer weights).
  */
 public final class CovarianceAccumulator {
+    /** The widest layer any state format accepts (units); the monitor's max-dims cannot exceed it. */
+    public static final int MAX_DIMS = 16_384;
+
     static final int MAGIC = 0x56435741; // "AWCV" little-endian
 
     private final int dims;

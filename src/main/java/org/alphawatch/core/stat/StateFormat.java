@@ -24,7 +24,7 @@ import java.util.zip.CRC32C;
 final class StateFormat {
     static final short VERSION = 1;
     static final int HEADER_BYTES = 28;
-    static final int MAX_DIMS = 16_384;
+    static final int MAX_DIMS = CovarianceAccumulator.MAX_DIMS;
 
     private StateFormat() {}
 

@@ -440,7 +440,7 @@ public final class WindowedCovariance {
         }
         WindowMode mode = WindowMode.values()[modeIndex];
         int includeOpen = r.u8("include-open");
-        int dims = r.i32("dims", 1, 16_384);
+        int dims = r.i32("dims", 1, CovarianceAccumulator.MAX_DIMS);
         int groups = r.i32("groups", 1, WindowSpec.MAX_GROUPS);
         long samples = r.i64("samples", 0, Long.MAX_VALUE);
         int blockRows = r.i32("block rows", 1, Integer.MAX_VALUE);
