@@ -33,9 +33,9 @@ class ArchitectureTest {
             Map.entry("report", Set.of("core", "pipeline")),
             Map.entry("durability", Set.of("core", "io", "pipeline")),
             Map.entry("metrics", Set.of("core", "pipeline", "durability")),
-            Map.entry("attach", Set.of("core", "io", "pipeline")),
-            Map.entry("alert", Set.of("core", "io", "pipeline", "metrics")),
-            Map.entry("scale", Set.of("core", "io", "pipeline", "durability")),
+            Map.entry("attach", Set.of("core", "io", "pipeline", "report")),
+            Map.entry("alert", Set.of("core", "io", "pipeline", "metrics", "report")),
+            Map.entry("scale", Set.of("core", "io", "pipeline", "durability", "report")),
             Map.entry("server", Set.of("core", "io", "pipeline", "report", "metrics", "alert", "durability", "scale")),
             Map.entry("train", Set.of("core", "io", "pipeline", "alert", "attach", "plot")),
             Map.entry("transformer", Set.of("core", "io", "pipeline", "alert", "attach", "plot", "server")));

@@ -2,6 +2,7 @@ package org.alphawatch.alert;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.alphawatch.report.JsonFields;
 
 /** The JSON form of an alert (API, SSE and webhook). */
 public final class AlertJson {
@@ -9,14 +10,14 @@ public final class AlertJson {
 
     public static Map<String, Object> toMap(Alert a) {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("kind", a.kind().label());
-        m.put("run", a.run());
-        m.put("layer", a.layer());
-        m.put("step", a.step() < 0 ? null : a.step());
-        m.put("time_ms", a.timeMillis());
-        m.put("value", Double.isFinite(a.value()) ? a.value() : null);
-        m.put("baseline", Double.isFinite(a.baseline()) ? a.baseline() : null);
-        m.put("message", a.message());
+        m.put(JsonFields.KIND, a.kind().label());
+        m.put(JsonFields.RUN, a.run());
+        m.put(JsonFields.LAYER, a.layer());
+        m.put(JsonFields.STEP, a.step() < 0 ? null : a.step());
+        m.put(JsonFields.TIME_MS, a.timeMillis());
+        m.put(JsonFields.VALUE, Double.isFinite(a.value()) ? a.value() : null);
+        m.put(JsonFields.BASELINE, Double.isFinite(a.baseline()) ? a.baseline() : null);
+        m.put(JsonFields.MESSAGE, a.message());
         return m;
     }
 }

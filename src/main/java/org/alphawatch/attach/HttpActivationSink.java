@@ -16,6 +16,7 @@ import org.alphawatch.pipeline.ActivationBatch;
 import org.alphawatch.pipeline.LayerKey;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.alphawatch.report.JsonFields;
 
 /**
  * Sends the trainer's batches to a remote alphawatch over its HTTP API (the way an external run
@@ -93,8 +94,8 @@ public final class HttpActivationSink implements ActivationSink {
                 return OptionalDouble.empty();
             }
             JsonNode doc = json.readTree(r.body());
-            JsonNode a = doc.get("alpha");
-            boolean mature = doc.path("mature").asBoolean(true);
+            JsonNode a = doc.get(JsonFields.ALPHA);
+            boolean mature = doc.path(JsonFields.MATURE).asBoolean(true);
             return a == null || !a.isNumber() || !mature ? OptionalDouble.empty() : OptionalDouble.of(a.asDouble());
         } catch (IOException e) {
             return OptionalDouble.empty();

@@ -29,6 +29,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import org.alphawatch.report.JsonFields;
 
 /**
  * {@code alphawatch loadtest}: N concurrent producers POST .npy batches over loopback for a fixed
@@ -274,8 +275,8 @@ public final class LoadtestCommand implements Callable<Integer> {
         }
         long total = 0;
         for (com.fasterxml.jackson.databind.JsonNode layer : new com.fasterxml.jackson.databind.ObjectMapper()
-                .readTree(r.body()).get("layers")) {
-            total += layer.get("total_samples").asLong();
+                .readTree(r.body()).get(JsonFields.LAYERS)) {
+            total += layer.get(JsonFields.TOTAL_SAMPLES).asLong();
         }
         return total;
     }

@@ -1,8 +1,9 @@
 package org.alphawatch.report;
 
 /**
- * Every JSON field name of the public contract (DESIGN.md section 5), in one place. The
- * {@code analyze --json} object and the HTTP spectrum document share these names.
+ * Every JSON field name alphawatch writes or reads (DESIGN.md section 5, docs/http-api.md), in one
+ * place. The {@code analyze --json} object and the HTTP spectrum document share these names;
+ * {@code JsonFieldsTest} fails when a field name is written as a literal anywhere else.
  */
 public final class JsonFields {
     public static final String SAMPLES = "samples";
@@ -55,6 +56,83 @@ public final class JsonFields {
     public static final String FIT_LINE = "fit_line";
     public static final String ERROR = "error";
     public static final String DETAIL = "detail";
+
+    // Spectrum document: refresh, window, fit line, projection
+    public static final String SEQUENCE = "sequence";
+    public static final String REFRESHED_AT_MS = "refreshed_at_ms";
+    public static final String REFRESH_SECONDS = "refresh_seconds";
+    public static final String PARTIAL_SPECTRUM = "partial_spectrum";
+    public static final String EIGENVALUES_TOTAL = "eigenvalues_total";
+    public static final String MODE = "mode";
+    public static final String SIZE = "size";
+    public static final String PANE_SAMPLES = "pane_samples";
+    public static final String INCLUDE_OPEN = "include_open";
+    public static final String FIRST_SAMPLE = "first_sample";
+    public static final String END_SAMPLE = "end_sample";
+    public static final String RANKS = "ranks";
+    public static final String VALUES = "values";
+    public static final String PROJECTION = "projection";
+    public static final String DENSITIES = "densities";
+    public static final String ENERGIES = "energies";
+    public static final String ENERGY_SLOPE = "energy_slope";
+    public static final String SMOOTH = "smooth";
+    public static final String K = "k";
+    public static final String TRAJECTORY = "trajectory";
+
+    // History points, the run listing and the ingest acknowledgement
+    public static final String HISTORY = "history";
+    public static final String TIME_MS = "time_ms";
+    public static final String WINDOW_SAMPLES = "window_samples";
+    public static final String CVPCA_ALPHA = "cvpca_alpha";
+    public static final String RUNS = "runs";
+    public static final String LAYERS = "layers";
+    public static final String LAST_STEP = "last_step";
+    public static final String REFRESHES = "refreshes";
+    public static final String KIND = "kind";
+    public static final String ROWS = "rows";
+    public static final String PARTIALS = "partials";
+    public static final String QUEUED_BATCHES = "queued_batches";
+    public static final String MAX_PARTIAL_SAMPLES = "max_partial_samples";
+    public static final String DELETED = "deleted";
+
+    // /healthz
+    public static final String STATUS = "status";
+    public static final String DURABILITY = "durability";
+    public static final String HEALTHY = "healthy";
+    public static final String LAST_CHECKPOINT_MS = "last_checkpoint_ms";
+    public static final String CHECKPOINT_FAILURES = "checkpoint_failures";
+    public static final String WAL_FAILURES = "wal_failures";
+    public static final String WAL_BYTES = "wal_bytes";
+    public static final String LAST_ERROR = "last_error";
+    public static final String RECOVERY_LOSS = "recovery_loss";
+    public static final String KAFKA = "kafka";
+
+    // Alerts and alert thresholds
+    public static final String VALUE = "value";
+    public static final String BASELINE = "baseline";
+    public static final String MESSAGE = "message";
+    public static final String ALERTS = "alerts";
+    public static final String WARMUP = "warmup";
+    public static final String SHIFT_SIGMAS = "shift_sigmas";
+    public static final String MIN_SHIFT = "min_shift";
+    public static final String CONFIRM = "confirm";
+    public static final String COLLAPSE_FRACTION = "collapse_fraction";
+    public static final String RANK_DROP_FRACTION = "rank_drop_fraction";
+    public static final String STALE_AFTER_SECONDS = "stale_after_seconds";
+    public static final String SURGE_PER_MINUTE = "surge_per_minute";
+
+    // Cluster status (scale-out)
+    public static final String ROLE = "role";
+    public static final String TOPIC = "topic";
+    public static final String PARTITIONS = "partitions";
+    public static final String OWNERS = "owners";
+    public static final String WORKER = "worker";
+    public static final String OWNED_PARTITIONS = "owned_partitions";
+    public static final String REFUSED_PARTITIONS = "refused_partitions";
+    public static final String RECORDS_APPLIED = "records_applied";
+    public static final String RECORDS_UNREADABLE = "records_unreadable";
+    public static final String CHECKPOINTS = "checkpoints";
+    public static final String RUNNING = "running";
 
     private JsonFields() {}
 }

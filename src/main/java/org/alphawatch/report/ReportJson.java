@@ -52,8 +52,8 @@ public final class ReportJson {
         }
         m.put(EXPLAINED_VARIANCE, explained);
         m.put(NUMERICAL_RANK, s.numericalRank());
-        m.put("partial_spectrum", s.partial());
-        m.put("eigenvalues_total", s.fullSize());
+        m.put(PARTIAL_SPECTRUM, s.partial());
+        m.put(EIGENVALUES_TOTAL, s.fullSize());
         m.put(CLAMPED_NEGATIVE, s.clampedNegatives());
         m.put(TRACE, s.trace());
         if (report.inputDim() > 0) {

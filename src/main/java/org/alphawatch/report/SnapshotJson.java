@@ -30,13 +30,13 @@ public final class SnapshotJson {
         m.put(MIN_SAMPLES, s.minSamples());
         m.put(WINDOW, window(s));
         m.put(TOTAL_SAMPLES, s.totalSamples());
-        m.put("sequence", s.sequence());
-        m.put("refreshed_at_ms", s.refreshedAtMillis());
-        m.put("refresh_seconds", s.refreshSeconds());
+        m.put(SEQUENCE, s.sequence());
+        m.put(REFRESHED_AT_MS, s.refreshedAtMillis());
+        m.put(REFRESH_SECONDS, s.refreshSeconds());
         m.putAll(ReportJson.toMap(s.report(), solver));
         m.put(FIT_LINE, fitLine(s.report().fit()));
         if (s.projection() != null) {
-            m.put("projection", projection(s.projection()));
+            m.put(PROJECTION, projection(s.projection()));
         }
         return m;
     }
@@ -58,16 +58,16 @@ public final class SnapshotJson {
     static Map<String, Object> window(LayerSnapshot s) {
         WindowSpec w = s.window();
         Map<String, Object> window = new LinkedHashMap<>();
-        window.put("mode", w.mode().label());
-        window.put("size", w.samples());
+        window.put(MODE, w.mode().label());
+        window.put(SIZE, w.samples());
         window.put(w.mode() == WindowMode.SLIDING ? "panes" : "groups", w.groups());
         if (w.mode() == WindowMode.SLIDING) {
-            window.put("pane_samples", w.paneSamples());
-            window.put("include_open", w.includeOpen());
+            window.put(PANE_SAMPLES, w.paneSamples());
+            window.put(INCLUDE_OPEN, w.includeOpen());
         }
-        window.put("samples", s.windowSamples());
-        window.put("first_sample", s.windowFirst());
-        window.put("end_sample", s.windowEnd());
+        window.put(SAMPLES, s.windowSamples());
+        window.put(FIRST_SAMPLE, s.windowFirst());
+        window.put(END_SAMPLE, s.windowEnd());
         return window;
     }
 
@@ -77,8 +77,8 @@ public final class SnapshotJson {
             return null;
         }
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("ranks", List.of(fit.window().lo(), fit.window().hi()));
-        m.put("values", List.of(fit.predict(fit.window().lo()), fit.predict(fit.window().hi())));
+        m.put(RANKS, List.of(fit.window().lo(), fit.window().hi()));
+        m.put(VALUES, List.of(fit.predict(fit.window().lo()), fit.predict(fit.window().hi())));
         m.put(ALPHA, fit.alpha());
         m.put(INTERCEPT, fit.intercept());
         return m;
@@ -91,13 +91,13 @@ public final class SnapshotJson {
         for (int d : p.densities()) {
             densities.add(d);
         }
-        m.put("densities", densities);
-        m.put("energies", ReportJson.toList(p.energies()));
-        m.put("energy_slope", p.slope() == null ? null : num(p.slope().slope()));
+        m.put(DENSITIES, densities);
+        m.put(ENERGIES, ReportJson.toList(p.energies()));
+        m.put(ENERGY_SLOPE, p.slope() == null ? null : num(p.slope().slope()));
         m.put("energy_slope_r2", p.slope() == null ? null : num(p.slope().r2()));
-        m.put("smooth", p.slope() == null ? null : p.slope().smooth());
+        m.put(SMOOTH, p.slope() == null ? null : p.slope().smooth());
         m.put("readout_r2", num(p.readoutR2()));
-        m.put("k", p.k());
+        m.put(K, p.k());
         List<List<Double>> trajectory = new ArrayList<>();
         double[] t = p.trajectory();
         for (int i = 0; i + p.k() <= t.length; i += p.k()) {
@@ -107,23 +107,23 @@ public final class SnapshotJson {
             }
             trajectory.add(point);
         }
-        m.put("trajectory", trajectory);
+        m.put(TRAJECTORY, trajectory);
         return m;
     }
 
     public static Map<String, Object> historyPoint(HistoryPoint h) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put(STEP, h.step());
-        m.put("time_ms", h.timeMillis());
+        m.put(TIME_MS, h.timeMillis());
         m.put(ALPHA, num(h.alpha()));
         m.put(ALPHA_CI, Double.isFinite(h.alphaLo()) ? List.of(h.alphaLo(), h.alphaHi()) : null);
         m.put(ALPHA_R2, num(h.r2()));
         m.put(EFFECTIVE_RANK, num(h.effectiveRank()));
         m.put(PARTICIPATION_RATIO, num(h.participationRatio()));
         m.put(STABLE_RANK, num(h.stableRank()));
-        m.put("window_samples", h.windowSamples());
-        m.put("energy_slope", num(h.energySlope()));
-        m.put("cvpca_alpha", num(h.cvAlpha()));
+        m.put(WINDOW_SAMPLES, h.windowSamples());
+        m.put(ENERGY_SLOPE, num(h.energySlope()));
+        m.put(CVPCA_ALPHA, num(h.cvAlpha()));
         return m;
     }
 }

@@ -29,6 +29,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.alphawatch.report.JsonFields;
 
 /**
  * A member of the workers' consumer group: applies the records of the partitions it is assigned
@@ -256,14 +257,14 @@ final class KafkaWorker implements ConsumerRebalanceListener, AutoCloseable {
 
     Map<String, Object> status() {
         Map<String, Object> m = new java.util.LinkedHashMap<>();
-        m.put("owned_partitions", new java.util.TreeSet<>(owned));
-        m.put("refused_partitions", new TreeMap<>(refused));
-        m.put("records_applied", applied.get());
-        m.put("records_unreadable", unreadable.get());
-        m.put("checkpoints", checkpoints.get());
-        m.put("last_checkpoint_ms", lastCheckpointMillis);
-        m.put("running", running);
-        m.put("last_error", lastError);
+        m.put(JsonFields.OWNED_PARTITIONS, new java.util.TreeSet<>(owned));
+        m.put(JsonFields.REFUSED_PARTITIONS, new TreeMap<>(refused));
+        m.put(JsonFields.RECORDS_APPLIED, applied.get());
+        m.put(JsonFields.RECORDS_UNREADABLE, unreadable.get());
+        m.put(JsonFields.CHECKPOINTS, checkpoints.get());
+        m.put(JsonFields.LAST_CHECKPOINT_MS, lastCheckpointMillis);
+        m.put(JsonFields.RUNNING, running);
+        m.put(JsonFields.LAST_ERROR, lastError);
         return m;
     }
 

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.function.Supplier;
 import org.alphawatch.pipeline.BatchSink;
 import org.alphawatch.pipeline.Monitor;
+import org.alphawatch.report.JsonFields;
 
 /**
  * A node of a scale-out cluster (docs/scale-out.md): HTTP ingest publishes to Kafka, a worker (role
@@ -77,12 +78,12 @@ public final class ScaleOut implements AutoCloseable {
     /** For /healthz. */
     public Map<String, Object> status() {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("role", settings.role().label());
-        m.put("topic", settings.topic());
-        m.put("partitions", partitions);
-        m.put("owners", new java.util.TreeMap<>(owners.owners()));
+        m.put(JsonFields.ROLE, settings.role().label());
+        m.put(JsonFields.TOPIC, settings.topic());
+        m.put(JsonFields.PARTITIONS, partitions);
+        m.put(JsonFields.OWNERS, new java.util.TreeMap<>(owners.owners()));
         if (worker != null) {
-            m.put("worker", worker.status());
+            m.put(JsonFields.WORKER, worker.status());
         }
         return m;
     }

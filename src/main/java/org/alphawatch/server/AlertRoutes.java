@@ -20,11 +20,12 @@ import reactor.core.publisher.Mono;
 import reactor.netty.http.server.HttpServerRequest;
 import reactor.netty.http.server.HttpServerResponse;
 import reactor.netty.http.server.HttpServerRoutes;
+import org.alphawatch.report.JsonFields;
 
 /** {@code GET /v1/alerts} and the per-run detector thresholds {@code GET|PUT /v1/runs/{run}/alert-config}. */
 final class AlertRoutes implements AlphawatchServer.ExtraRoute {
-    private static final Set<String> FIELDS = Set.of("warmup", "shift_sigmas", "min_shift", "confirm",
-            "collapse_fraction", "rank_drop_fraction", "stale_after_seconds", "surge_per_minute");
+    private static final Set<String> FIELDS = Set.of(JsonFields.WARMUP, JsonFields.SHIFT_SIGMAS, JsonFields.MIN_SHIFT, JsonFields.CONFIRM,
+            JsonFields.COLLAPSE_FRACTION, JsonFields.RANK_DROP_FRACTION, JsonFields.STALE_AFTER_SECONDS, JsonFields.SURGE_PER_MINUTE);
     private static final int MAX_CONFIG_BYTES = 16 * 1024;
 
     private final AlertService alerts;
@@ -41,26 +42,26 @@ final class AlertRoutes implements AlphawatchServer.ExtraRoute {
     }
 
     private Publisher<Void> list(AlphawatchServer server, HttpServerRequest req, HttpServerResponse res) {
-        List<String> runFilter = new QueryStringDecoder(req.uri()).parameters().get("run");
+        List<String> runFilter = new QueryStringDecoder(req.uri()).parameters().get(JsonFields.RUN);
         List<Object> out = new ArrayList<>();
         for (Alert a : alerts.recent()) {
             if (runFilter == null || runFilter.contains(a.run())) {
                 out.add(AlertJson.toMap(a));
             }
         }
-        return server.send(res, 200, Map.of("alerts", out));
+        return server.send(res, 200, Map.of(JsonFields.ALERTS, out));
     }
 
     static Map<String, Object> toMap(AlertConfig c) {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("warmup", c.warmup());
-        m.put("shift_sigmas", c.shiftSigmas());
-        m.put("min_shift", c.minShift());
-        m.put("confirm", c.confirm());
-        m.put("collapse_fraction", c.collapseFraction());
-        m.put("rank_drop_fraction", c.rankDropFraction());
-        m.put("stale_after_seconds", c.staleAfter().toSeconds());
-        m.put("surge_per_minute", c.surgePerMinute());
+        m.put(JsonFields.WARMUP, c.warmup());
+        m.put(JsonFields.SHIFT_SIGMAS, c.shiftSigmas());
+        m.put(JsonFields.MIN_SHIFT, c.minShift());
+        m.put(JsonFields.CONFIRM, c.confirm());
+        m.put(JsonFields.COLLAPSE_FRACTION, c.collapseFraction());
+        m.put(JsonFields.RANK_DROP_FRACTION, c.rankDropFraction());
+        m.put(JsonFields.STALE_AFTER_SECONDS, c.staleAfter().toSeconds());
+        m.put(JsonFields.SURGE_PER_MINUTE, c.surgePerMinute());
         return m;
     }
 
@@ -106,12 +107,12 @@ final class AlertRoutes implements AlphawatchServer.ExtraRoute {
                 }
             }
             AlertConfig c = alerts.engine().config(run);
-            AlertConfig updated = new AlertConfig(integer(n, "warmup", c.warmup()),
-                    number(n, "shift_sigmas", c.shiftSigmas()), number(n, "min_shift", c.minShift()),
-                    integer(n, "confirm", c.confirm()), number(n, "collapse_fraction", c.collapseFraction()),
-                    number(n, "rank_drop_fraction", c.rankDropFraction()),
-                    Duration.ofSeconds(integer(n, "stale_after_seconds", c.staleAfter().toSeconds())),
-                    integer(n, "surge_per_minute", c.surgePerMinute()));
+            AlertConfig updated = new AlertConfig(integer(n, JsonFields.WARMUP, c.warmup()),
+                    number(n, JsonFields.SHIFT_SIGMAS, c.shiftSigmas()), number(n, JsonFields.MIN_SHIFT, c.minShift()),
+                    integer(n, JsonFields.CONFIRM, c.confirm()), number(n, JsonFields.COLLAPSE_FRACTION, c.collapseFraction()),
+                    number(n, JsonFields.RANK_DROP_FRACTION, c.rankDropFraction()),
+                    Duration.ofSeconds(integer(n, JsonFields.STALE_AFTER_SECONDS, c.staleAfter().toSeconds())),
+                    integer(n, JsonFields.SURGE_PER_MINUTE, c.surgePerMinute()));
             alerts.engine().configure(run, updated);
             return server.send(res, 200, toMap(updated));
         } catch (IllegalArgumentException e) {

@@ -295,16 +295,16 @@ public final class AlphawatchServer implements AutoCloseable {
         ok.put(JsonFields.RUN, batch.key().run());
         ok.put(JsonFields.LAYER, batch.key().layer());
         ok.put(JsonFields.STEP, batch.step());
-        ok.put("kind", batch.partials() != null ? "partial" : batch.kind().label());
-        ok.put("rows", batch.partials() != null ? batch.partialSamples() : batch.rows());
+        ok.put(JsonFields.KIND, batch.partials() != null ? "partial" : batch.kind().label());
+        ok.put(JsonFields.ROWS, batch.partials() != null ? batch.partialSamples() : batch.rows());
         if (batch.partials() != null) {
-            ok.put("partials", batch.partials().size());
+            ok.put(JsonFields.PARTIALS, batch.partials().size());
         }
         ok.put(JsonFields.DIMS, batch.dims());
-        ok.put("sequence", a.seq());
-        ok.put("queued_batches", monitor.queuedBatches());
+        ok.put(JsonFields.SEQUENCE, a.seq());
+        ok.put(JsonFields.QUEUED_BATCHES, monitor.queuedBatches());
         // Senders that aggregate keep each partial within this (0: no limit): see WindowSpec.
-        ok.put("max_partial_samples", monitor.maxPartialSamples(batch.key(), batch.dims()));
+        ok.put(JsonFields.MAX_PARTIAL_SAMPLES, monitor.maxPartialSamples(batch.key(), batch.dims()));
         // With a write-ahead log the 202 waits until the batch is on disk.
         if (a.durable().isDone() && !a.durable().isCompletedExceptionally()) {
             return send(res, 202, ok);
@@ -399,9 +399,9 @@ public final class AlphawatchServer implements AutoCloseable {
         List<Object> runs = new ArrayList<>();
         monitor.runs().forEach((run, layers) -> runs.add(runDoc(run, layers)));
         if (localOnly(req)) {
-            return send(res, 200, Map.of("runs", runs));
+            return send(res, 200, Map.of(JsonFields.RUNS, runs));
         }
-        return clusterRuns(req, runs).flatMap(all -> Mono.from(send(res, 200, Map.of("runs", all))));
+        return clusterRuns(req, runs).flatMap(all -> Mono.from(send(res, 200, Map.of(JsonFields.RUNS, all))));
     }
 
     // ---- scale-out: queries answered for the whole cluster ---------------------------------------
@@ -428,7 +428,7 @@ public final class AlphawatchServer implements AutoCloseable {
                 .flatMap(url -> peer(req).get().uri(url + ApiPaths.RUNS).responseSingle((r, body) -> body.asString())
                         .map(text -> {
                             try {
-                                return (List<Object>) json.readValue(text, Map.class).get("runs");
+                                return (List<Object>) json.readValue(text, Map.class).get(JsonFields.RUNS);
                             } catch (JsonProcessingException e) {
                                 throw new IllegalStateException(url + " answered no run list", e);
                             }
@@ -447,11 +447,11 @@ public final class AlphawatchServer implements AutoCloseable {
                             Map<String, Object> run = (Map<String, Object>) o;
                             Map<String, Map<String, Object>> layers = byRun.computeIfAbsent((String) run.get(JsonFields.RUN),
                                     k -> new java.util.TreeMap<>());
-                            for (Object l : (List<Object>) run.get("layers")) {
+                            for (Object l : (List<Object>) run.get(JsonFields.LAYERS)) {
                                 Map<String, Object> layer = (Map<String, Object>) l;
                                 layers.merge((String) layer.get(JsonFields.LAYER), layer, (a, b) ->
-                                        ((Number) a.get("total_samples")).longValue()
-                                                >= ((Number) b.get("total_samples")).longValue() ? a : b);
+                                        ((Number) a.get(JsonFields.TOTAL_SAMPLES)).longValue()
+                                                >= ((Number) b.get(JsonFields.TOTAL_SAMPLES)).longValue() ? a : b);
                             }
                         }
                     }
@@ -459,7 +459,7 @@ public final class AlphawatchServer implements AutoCloseable {
                     byRun.forEach((run, layers) -> {
                         Map<String, Object> m = new LinkedHashMap<>();
                         m.put(JsonFields.RUN, run);
-                        m.put("layers", new ArrayList<>(layers.values()));
+                        m.put(JsonFields.LAYERS, new ArrayList<>(layers.values()));
                         merged.add(m);
                     });
                     return merged;
@@ -529,12 +529,12 @@ public final class AlphawatchServer implements AutoCloseable {
             Map<String, Object> x = new LinkedHashMap<>();
             x.put(JsonFields.LAYER, l.layer());
             x.put(JsonFields.DIMS, l.dims());
-            x.put("total_samples", l.totalSamples());
-            x.put("last_step", l.lastStep());
-            x.put("refreshes", l.refreshes());
+            x.put(JsonFields.TOTAL_SAMPLES, l.totalSamples());
+            x.put(JsonFields.LAST_STEP, l.lastStep());
+            x.put(JsonFields.REFRESHES, l.refreshes());
             ls.add(x);
         }
-        m.put("layers", ls);
+        m.put(JsonFields.LAYERS, ls);
         return m;
     }
 
@@ -561,7 +561,7 @@ public final class AlphawatchServer implements AutoCloseable {
         }
         // With a write-ahead log the answer waits (off the event loop) until the deletion is durable.
         return Mono.fromFuture(sink.deleteRun(run)).publishOn(eventLoopOf(res)).flatMap(seq -> Mono.from(seq >= 0
-                ? send(res, 200, Map.of(JsonFields.RUN, run, "deleted", true, "sequence", seq))
+                ? send(res, 200, Map.of(JsonFields.RUN, run, JsonFields.DELETED, true, JsonFields.SEQUENCE, seq))
                 : error(res, 404, "not_found", "no run '" + abbreviate(run) + "'")))
                 .onErrorResume(e -> Mono.from(error(res, 503, "not_durable",
                         "the deletion could not be written to the write-ahead log (nothing was deleted): "
@@ -616,12 +616,12 @@ public final class AlphawatchServer implements AutoCloseable {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put(JsonFields.RUN, key.get().run());
         m.put(JsonFields.LAYER, key.get().layer());
-        m.put("history", points);
+        m.put(JsonFields.HISTORY, points);
         return send(res, 200, m);
     }
 
     private Publisher<Void> events(HttpServerRequest req, HttpServerResponse res) {
-        List<String> runFilter = new QueryStringDecoder(req.uri()).parameters().get("run");
+        List<String> runFilter = new QueryStringDecoder(req.uri()).parameters().get(JsonFields.RUN);
         String run = runFilter == null ? null : runFilter.get(0);
         Flux<LayerSnapshot> current = Flux.fromIterable(monitor.runs().entrySet())
                 .flatMapIterable(e -> e.getValue().stream()
@@ -673,24 +673,24 @@ public final class AlphawatchServer implements AutoCloseable {
         Map<String, Object> m = new LinkedHashMap<>();
         boolean healthy = (durability == null || durability.healthy())
                 && (clusterHealthy == null || clusterHealthy.getAsBoolean());
-        m.put("status", healthy ? "ok" : "degraded");
-        m.put("layers", monitor.runs().values().stream().mapToInt(List::size).sum());
-        m.put("queued_batches", monitor.queuedBatches());
+        m.put(JsonFields.STATUS, healthy ? "ok" : "degraded");
+        m.put(JsonFields.LAYERS, monitor.runs().values().stream().mapToInt(List::size).sum());
+        m.put(JsonFields.QUEUED_BATCHES, monitor.queuedBatches());
         if (durability != null) {
             var d = durability.status();
             Map<String, Object> dm = new LinkedHashMap<>();
-            dm.put("mode", d.mode());
-            dm.put("healthy", d.healthy());
-            dm.put("last_checkpoint_ms", d.lastCheckpointMillis());
-            dm.put("checkpoint_failures", d.checkpointFailures());
-            dm.put("wal_failures", d.walFailures());
-            dm.put("wal_bytes", d.walBytesOnDisk());
-            dm.put("last_error", d.lastError());
-            dm.put("recovery_loss", d.recoveryLoss());
-            m.put("durability", dm);
+            dm.put(JsonFields.MODE, d.mode());
+            dm.put(JsonFields.HEALTHY, d.healthy());
+            dm.put(JsonFields.LAST_CHECKPOINT_MS, d.lastCheckpointMillis());
+            dm.put(JsonFields.CHECKPOINT_FAILURES, d.checkpointFailures());
+            dm.put(JsonFields.WAL_FAILURES, d.walFailures());
+            dm.put(JsonFields.WAL_BYTES, d.walBytesOnDisk());
+            dm.put(JsonFields.LAST_ERROR, d.lastError());
+            dm.put(JsonFields.RECOVERY_LOSS, d.recoveryLoss());
+            m.put(JsonFields.DURABILITY, dm);
         }
         if (clusterStatus != null) {
-            m.put("kafka", clusterStatus.get());
+            m.put(JsonFields.KAFKA, clusterStatus.get());
         }
         return send(res, healthy ? 200 : 503, m);
     }
