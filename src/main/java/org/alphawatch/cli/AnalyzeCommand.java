@@ -45,7 +45,7 @@ import picocli.CommandLine.Spec;
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {"0:report printed", "1:internal failure (e.g. the eigen-solver did not converge)",
             "2:bad input or usage (unreadable/invalid .npy, NaN or Inf in the data, bad option)"})
-public final class AnalyzeCommand implements Callable<Integer> {
+final class AnalyzeCommand implements Callable<Integer> {
     /** Inputs above this many bytes show progress on stderr. */
     static final long PROGRESS_BYTES = 32L << 20;
     private static final int CHUNK_BYTES = 8 << 20;

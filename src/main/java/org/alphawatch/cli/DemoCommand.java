@@ -34,7 +34,7 @@ import picocli.CommandLine.Spec;
             "superposition: Elhage et al.'s toy model over a sparsity sweep (features per dimension, hidden alpha).",
             "transformer: a real pretrained model (all-MiniLM-L6-v2) reading real text, every layer live; --drift or",
             "  --then FILE...: a second source follows and the detector must flag the change."})
-public final class DemoCommand implements Callable<Integer> {
+final class DemoCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 

@@ -1,7 +1,7 @@
 package org.alphawatch.cli;
 
 /** Process exit statuses of every command (documented in README.md). */
-public final class ExitCodes {
+final class ExitCodes {
     public static final int OK = 0;
     /** An internal failure (a bug, an eigen-solver that did not converge, an I/O error on output). */
     public static final int FAILURE = 1;

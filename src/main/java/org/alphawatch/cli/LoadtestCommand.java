@@ -40,7 +40,7 @@ import org.alphawatch.report.JsonFields;
 @Command(name = "loadtest", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Drive concurrent producers against a server (in-process on loopback, or --url) and report",
             "throughput, latency, 429s, the server's time per stage, and whether every acknowledged sample arrived."})
-public final class LoadtestCommand implements Callable<Integer> {
+final class LoadtestCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 

@@ -18,7 +18,7 @@ import picocli.CommandLine.Spec;
             "Settings come from --config FILE (properties) and are overridden by flags of the same name;",
             "the bearer token comes from $ALPHAWATCH_TOKEN or --token-file, never from the command line.",
             "See docs/configuration.md."})
-public final class ServeCommand implements Callable<Integer> {
+final class ServeCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 

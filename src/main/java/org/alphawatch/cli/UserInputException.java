@@ -1,7 +1,7 @@
 package org.alphawatch.cli;
 
 /** Bad input or usage: the command prints the message and exits with status 2. */
-public final class UserInputException extends RuntimeException {
+final class UserInputException extends RuntimeException {
     public UserInputException(String message) {
         super(message);
     }

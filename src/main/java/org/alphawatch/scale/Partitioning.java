@@ -9,7 +9,7 @@ import org.alphawatch.pipeline.LayerKey;
  * set on every record, never left to Kafka's key hashing, so that every node computes the same
  * owner for a query. Many more partitions than workers keep the layers spread evenly.
  */
-public final class Partitioning {
+final class Partitioning {
     private Partitioning() {}
 
     public static int partition(LayerKey key, int partitions) {

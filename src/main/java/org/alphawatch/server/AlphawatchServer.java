@@ -74,7 +74,7 @@ public final class AlphawatchServer implements AutoCloseable {
     private final HttpClient peers = HttpClient.create().responseTimeout(Duration.ofSeconds(30));
 
     /** A route contributed by another component (alerts, live page). */
-    public interface ExtraRoute {
+    interface ExtraRoute {
         void register(HttpServerRoutes routes, AlphawatchServer server);
     }
 
@@ -108,7 +108,7 @@ public final class AlphawatchServer implements AutoCloseable {
         return this;
     }
 
-    public AlphawatchServer withRoute(ExtraRoute route) {
+    AlphawatchServer withRoute(ExtraRoute route) {
         extraRoutes.add(route);
         return this;
     }
@@ -141,7 +141,7 @@ public final class AlphawatchServer implements AutoCloseable {
         return monitor;
     }
 
-    public ObjectMapper json() {
+    ObjectMapper json() {
         return json;
     }
 
@@ -640,7 +640,7 @@ public final class AlphawatchServer implements AutoCloseable {
     private final List<Flux<String>> eventSources = new ArrayList<>();
 
     /** Adds a stream of already formatted SSE events (alerts) to {@code /v1/events}. */
-    public void addEventSource(Flux<String> events) {
+    void addEventSource(Flux<String> events) {
         eventSources.add(events);
     }
 
@@ -648,7 +648,7 @@ public final class AlphawatchServer implements AutoCloseable {
         return Flux.merge(eventSources);
     }
 
-    public String sseEvent(String event, Object data) {
+    String sseEvent(String event, Object data) {
         try {
             return "event: " + event + "\ndata: " + json.writeValueAsString(data) + "\n\n";
         } catch (JsonProcessingException e) {
@@ -713,7 +713,7 @@ public final class AlphawatchServer implements AutoCloseable {
      * token is configured, reads with auth-reads). A refusal is a counted 401 with
      * {@code WWW-Authenticate}, and the handler never runs.
      */
-    public BiFunction<HttpServerRequest, HttpServerResponse, Publisher<Void>> secured(boolean write,
+    BiFunction<HttpServerRequest, HttpServerResponse, Publisher<Void>> secured(boolean write,
             BiFunction<HttpServerRequest, HttpServerResponse, Publisher<Void>> handler) {
         return (req, res) -> authorized(req, write) ? handler.apply(req, res)
                 : reject(res, RejectReason.UNAUTHORIZED, "missing or wrong bearer token (Authorization: Bearer ...)");
@@ -740,7 +740,7 @@ public final class AlphawatchServer implements AutoCloseable {
         return send(res, reason.httpStatus(), errorBody(reason.label(), detail));
     }
 
-    public Publisher<Void> error(HttpServerResponse res, int status, String error, String detail) {
+    Publisher<Void> error(HttpServerResponse res, int status, String error, String detail) {
         return send(res, status, errorBody(error, detail));
     }
 
@@ -751,7 +751,7 @@ public final class AlphawatchServer implements AutoCloseable {
         return m;
     }
 
-    public Publisher<Void> send(HttpServerResponse res, int status, Object body) {
+    Publisher<Void> send(HttpServerResponse res, int status, Object body) {
         byte[] bytes;
         try {
             bytes = json.writeValueAsBytes(body);

@@ -6,7 +6,7 @@ package org.alphawatch.train;
  * with random position, orientation, scale and contrast. Plus the probe: a dot moving along a
  * circle, a one-dimensional input manifold (d = 1), sampled at any density.
  */
-public final class ImageData {
+final class ImageData {
     private final int side;
 
     public ImageData(int side) {

@@ -4,7 +4,7 @@ package org.alphawatch.train;
  * Losses averaged over the batch. {@link #CROSS_ENTROPY} takes logits and integer class targets
  * (stored as doubles) and includes the softmax, so its gradient is {@code softmax - onehot}.
  */
-public enum Loss {
+enum Loss {
     /** mean over rows of sum over outputs of (y - t)^2 / 2... reported as the mean squared error per element. */
     MSE, CROSS_ENTROPY;
 

@@ -12,7 +12,7 @@ import java.util.List;
  * <p>All work buffers are allocated once for {@code maxBatch} rows: a training step allocates
  * nothing. Mutable, not thread-safe: one model per thread.
  */
-public final class Mlp {
+final class Mlp {
     private final int[] sizes;
     private final int layers;
     private final Activation hidden;

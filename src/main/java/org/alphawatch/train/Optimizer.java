@@ -3,7 +3,7 @@ package org.alphawatch.train;
 import java.util.List;
 
 /** Updates parameters in place from their gradients; holds its own per-parameter state. */
-public interface Optimizer {
+interface Optimizer {
     void step(List<double[]> params, List<double[]> grads);
 
     /** Plain (momentum) SGD. */

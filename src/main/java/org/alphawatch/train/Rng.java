@@ -3,7 +3,7 @@ package org.alphawatch.train;
 import java.util.SplittableRandom;
 
 /** A seeded, fast, unsynchronized random source (one per thread of work). */
-public final class Rng {
+final class Rng {
     private final SplittableRandom random;
     private double spare = Double.NaN;
 

@@ -7,7 +7,7 @@ package org.alphawatch.train;
  * is {@code mean_batch sum_i I_i (x_i - x'_i)^2}. A feature counts as represented when its column
  * of W has norm above 0.5 (Elhage's criterion). Buffers are allocated once; trained with Adam.
  */
-public final class SuperpositionModel {
+final class SuperpositionModel {
     private final int features;
     private final int hidden;
     private final double sparsity;
