@@ -72,7 +72,7 @@ final class DemoCommand implements Callable<Integer> {
     boolean stay;
 
     @Option(names = "--event", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "script a change for the detector to catch: at 60% of the steps half of h1's units in the "
+            description = "script a change for the detector to catch: at 60%% of the steps half of h1's units in the "
                     + "dropout-0.2 model go dead (default on; --no-event trains without it)")
     boolean event;
 
