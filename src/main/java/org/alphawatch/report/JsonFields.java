@@ -65,6 +65,8 @@ public final class JsonFields {
     public static final String EIGENVALUES_TOTAL = "eigenvalues_total";
     public static final String MODE = "mode";
     public static final String SIZE = "size";
+    public static final String PANES = "panes";
+    public static final String GROUPS = "groups";
     public static final String PANE_SAMPLES = "pane_samples";
     public static final String INCLUDE_OPEN = "include_open";
     public static final String FIRST_SAMPLE = "first_sample";

@@ -60,7 +60,7 @@ public final class SnapshotJson {
         Map<String, Object> window = new LinkedHashMap<>();
         window.put(MODE, w.mode().label());
         window.put(SIZE, w.samples());
-        window.put(w.mode() == WindowMode.SLIDING ? "panes" : "groups", w.groups());
+        window.put(w.mode() == WindowMode.SLIDING ? PANES : GROUPS, w.groups());
         if (w.mode() == WindowMode.SLIDING) {
             window.put(PANE_SAMPLES, w.paneSamples());
             window.put(INCLUDE_OPEN, w.includeOpen());
