@@ -77,6 +77,8 @@ public final class JsonFields {
     public static final String DENSITIES = "densities";
     public static final String ENERGIES = "energies";
     public static final String ENERGY_SLOPE = "energy_slope";
+    public static final String ENERGY_SLOPE_R2 = "energy_slope_r2";
+    public static final String READOUT_R2 = "readout_r2";
     public static final String SMOOTH = "smooth";
     public static final String K = "k";
     public static final String TRAJECTORY = "trajectory";

@@ -94,9 +94,9 @@ public final class SnapshotJson {
         m.put(DENSITIES, densities);
         m.put(ENERGIES, ReportJson.toList(p.energies()));
         m.put(ENERGY_SLOPE, p.slope() == null ? null : num(p.slope().slope()));
-        m.put("energy_slope_r2", p.slope() == null ? null : num(p.slope().r2()));
+        m.put(ENERGY_SLOPE_R2, p.slope() == null ? null : num(p.slope().r2()));
         m.put(SMOOTH, p.slope() == null ? null : p.slope().smooth());
-        m.put("readout_r2", num(p.readoutR2()));
+        m.put(READOUT_R2, num(p.readoutR2()));
         m.put(K, p.k());
         List<List<Double>> trajectory = new ArrayList<>();
         double[] t = p.trajectory();

@@ -532,6 +532,7 @@ public final class AlphawatchServer implements AutoCloseable {
             x.put(JsonFields.TOTAL_SAMPLES, l.totalSamples());
             x.put(JsonFields.LAST_STEP, l.lastStep());
             x.put(JsonFields.REFRESHES, l.refreshes());
+            x.put(JsonFields.MATURE, l.mature());
             ls.add(x);
         }
         m.put(JsonFields.LAYERS, ls);

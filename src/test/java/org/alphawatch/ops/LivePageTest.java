@@ -22,32 +22,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Tag("slow")
 class LivePageTest {
-    static byte[] probeBody(int n, int dims, long seed) {
-        double[] acts = new double[(n + 1) * dims];
-        double[] latent = new double[(n + 1) * 2];
-        java.util.Random r = new java.util.Random(seed);
-        double[][] w = new double[2][dims];
-        for (double[] row : w) {
-            for (int j = 0; j < dims; j++) {
-                row[j] = r.nextGaussian();
-            }
-        }
-        for (int t = 0; t <= n; t++) {
-            double th = 2 * Math.PI * t / n;
-            latent[2 * t] = Math.cos(th);
-            latent[2 * t + 1] = Math.sin(th);
-            for (int j = 0; j < dims; j++) {
-                acts[t * dims + j] = Math.tanh(Math.cos(th) * w[0][j] + Math.sin(th) * w[1][j]);
-            }
-        }
-        byte[] a = NpyWriter.toBytes(acts, n + 1, dims);
-        byte[] b = NpyWriter.toBytes(latent, n + 1, 2);
-        byte[] both = new byte[a.length + b.length];
-        System.arraycopy(a, 0, both, 0, a.length);
-        System.arraycopy(b, 0, both, a.length, b.length);
-        return both;
-    }
-
     static void deleteQuietly(Path root) {
         try (var paths = Files.walk(root)) {
             paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
@@ -70,7 +44,7 @@ class LivePageTest {
                 TestServers.settle(service);
             }
             for (int n : new int[] {32, 64, 128}) {
-                assertThat(http.post("/v1/runs/page/layers/h1/batches?step=300&kind=probe", probeBody(n, 48, 7)).status())
+                assertThat(http.post("/v1/runs/page/layers/h1/batches?step=300&kind=probe", TestServers.probeBody(n, 48, 7)).status())
                         .isEqualTo(202);
             }
             TestServers.settle(service);

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 class JsonFieldsTest {
     /** A string literal used as a map or JSON-node key. */
     private static final Pattern LITERAL_KEY =
-            Pattern.compile("\\.(put|get|path|has)\\(\"([a-z_]+)\"[,)]|Map\\.of\\(\"([a-z_]+)\"");
+            Pattern.compile("\\.(put|get|path|has)\\(\"([a-z_0-9]+)\"[,)]|Map\\.of\\(\"([a-z_0-9]+)\"");
 
     /** Files whose literal keys are not alphawatch JSON: settings keys, Kafka and library options, a helper's output. */
     private static final Map<String, String> NOT_JSON_DOCUMENTS = Map.of(

@@ -14,6 +14,7 @@ import java.util.regex.Pattern;
 import org.alphawatch.cli.ServeSettings;
 import org.alphawatch.io.NpyWriter;
 import org.alphawatch.pipeline.RejectReason;
+import org.alphawatch.report.JsonFields;
 import org.alphawatch.core.window.WindowMode;
 import org.alphawatch.testing.Http;
 import org.alphawatch.testing.TestServers;
@@ -58,6 +59,21 @@ class DocsMatchCodeTest {
         for (RejectReason r : RejectReason.values()) {
             assertThat(page).as(r.name()).contains("`" + r.label() + "`").contains(Integer.toString(r.httpStatus()));
         }
+    }
+
+    @Test
+    void httpPageNamesEveryJsonField() throws IOException, IllegalAccessException {
+        String page = doc("http-api.md");
+        Set<String> missing = new TreeSet<>();
+        for (Field f : JsonFields.class.getFields()) {
+            if (Modifier.isStatic(f.getModifiers()) && f.getType() == String.class) {
+                String name = (String) f.get(null);
+                if (!page.contains("`" + name + "`") && !page.contains("\"" + name + "\"")) {
+                    missing.add(name);
+                }
+            }
+        }
+        assertThat(missing).as("JSON fields not in docs/http-api.md").isEmpty();
     }
 
     @Test

@@ -45,7 +45,15 @@ class DocumentFieldNamesTest {
                     assertThat(ack.status()).isEqualTo(202);
                     collect(ack.json(), seen);
                 }
+                for (int r = 0; r < 2; r++) {
+                    collect(http.post("/v1/runs/names/layers/fc/batches?step=9&repeat=" + r,
+                            NpyWriter.toBytes(TestServers.layerData(1, 0, 9, 200, 12), 200, 12)).json(), seen);
+                }
+                collect(http.post("/v1/runs/names/layers/fc/batches?step=9&kind=probe",
+                        TestServers.probeBody(64, 12, 7)).json(), seen);
                 TestServers.settle(service);
+                // docs/http-api.md promises each listed layer says whether it has a mature spectrum.
+                assertThat(http.get("/v1/runs").json().at("/runs/0/layers/0/mature").isBoolean()).isTrue();
                 for (String path : new String[] {"/v1/runs", "/v1/runs/names/layers/fc/spectrum",
                         "/v1/runs/names/layers/fc/history", "/healthz", "/v1/alerts", "/v1/runs/names/alert-config",
                         "/v1/runs/none/layers/fc/spectrum"}) {
@@ -57,6 +65,7 @@ class DocumentFieldNamesTest {
             }
         }
         assertThat(seen).contains(JsonFields.PANES, JsonFields.GROUPS, JsonFields.ALPHA, JsonFields.ERROR,
+                JsonFields.PROJECTION, JsonFields.READOUT_R2, JsonFields.CVPCA, JsonFields.PLAIN_ALPHA,
                 JsonFields.DELETED, JsonFields.WARMUP, JsonFields.DURABILITY, JsonFields.HISTORY);
         assertThat(known).as("field names outside JsonFields").containsAll(seen);
     }

@@ -3,6 +3,7 @@ package org.alphawatch.testing;
 import java.time.Duration;
 import java.util.Random;
 import org.alphawatch.core.spectrum.EjmlEigenSolver;
+import org.alphawatch.io.NpyWriter;
 import org.alphawatch.pipeline.MonitorConfig;
 import org.alphawatch.core.window.WindowMode;
 import org.alphawatch.server.MonitorService;
@@ -58,5 +59,32 @@ public final class TestServers {
             Thread.currentThread().interrupt();
             throw new AssertionError(e);
         }
+    }
+
+    /** A probe batch: activations of a circle of n + 1 inputs followed by their 2-D latent (a second .npy). */
+    public static byte[] probeBody(int n, int dims, long seed) {
+        double[] acts = new double[(n + 1) * dims];
+        double[] latent = new double[(n + 1) * 2];
+        java.util.Random r = new java.util.Random(seed);
+        double[][] w = new double[2][dims];
+        for (double[] row : w) {
+            for (int j = 0; j < dims; j++) {
+                row[j] = r.nextGaussian();
+            }
+        }
+        for (int t = 0; t <= n; t++) {
+            double th = 2 * Math.PI * t / n;
+            latent[2 * t] = Math.cos(th);
+            latent[2 * t + 1] = Math.sin(th);
+            for (int j = 0; j < dims; j++) {
+                acts[t * dims + j] = Math.tanh(Math.cos(th) * w[0][j] + Math.sin(th) * w[1][j]);
+            }
+        }
+        byte[] a = NpyWriter.toBytes(acts, n + 1, dims);
+        byte[] b = NpyWriter.toBytes(latent, n + 1, 2);
+        byte[] both = new byte[a.length + b.length];
+        System.arraycopy(a, 0, both, 0, a.length);
+        System.arraycopy(b, 0, both, a.length, b.length);
+        return both;
     }
 }
