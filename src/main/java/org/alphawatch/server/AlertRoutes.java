@@ -82,11 +82,9 @@ final class AlertRoutes implements AlphawatchServer.ExtraRoute {
             return server.error(res, 404, "not_found", "no run '" + run + "' (thresholds are set for existing runs)");
         }
         // Read at most 16 KiB: a larger body is refused as it arrives, never buffered whole.
-        return req.receive().asByteArray()
-                .reduceWith(() -> new AlphawatchServer.BoundedBuffer(1024, MAX_CONFIG_BYTES),
-                        AlphawatchServer.BoundedBuffer::append)
-                .defaultIfEmpty(new AlphawatchServer.BoundedBuffer(0, MAX_CONFIG_BYTES))
-                .flatMap(body -> Mono.from(apply(server, res, run, body.bytes())))
+        AlphawatchServer.BoundedBuffer body = new AlphawatchServer.BoundedBuffer(1024, MAX_CONFIG_BYTES);
+        return AlphawatchServer.readBody(req, body::append)
+                .then(Mono.defer(() -> Mono.from(apply(server, res, run, body.bytes()))))
                 .onErrorResume(AlphawatchServer.BoundedBuffer.TooLarge.class, e -> {
                     res.header("Connection", "close");
                     return Mono.from(server.error(res, 413, RejectReason.BODY_TOO_LARGE.label(),
