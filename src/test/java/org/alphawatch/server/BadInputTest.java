@@ -37,6 +37,9 @@ import reactor.core.scheduler.Schedulers;
  */
 class BadInputTest {
     private static final String LAYER = "/v1/runs/bad/layers/fc/batches";
+    /** Bodies over 64 KiB are refused. */
+    private static final MonitorConfig SMALL_BODIES = TestServers.manualRefresh(WindowMode.CUMULATIVE, 0)
+            .withLimits(64 * 1024, 1L << 30, 64, 256, 8192);
 
     private static double rejected(Http http, String reason) {
         Matcher m = Pattern.compile("alphawatch_ingest_rejected_total\\{reason=\"" + reason + "\"} (\\S+)")
@@ -52,9 +55,7 @@ class BadInputTest {
 
     @Test
     void badBatchesAreRefusedCountedAndChangeNothing() throws Exception {
-        MonitorConfig config = TestServers.manualRefresh(WindowMode.CUMULATIVE, 0)
-                .withLimits(64 * 1024, 1L << 30, 64, 256, 8192);
-        try (MonitorService service = TestServers.start(config)) {
+        try (MonitorService service = TestServers.start(SMALL_BODIES)) {
             Http http = new Http(service.server().baseUrl());
             assertThat(http.post(LAYER + "?step=1", good(300, 16, 1)).status()).isEqualTo(202);
             service.monitor().awaitIdle(Duration.ofSeconds(10));
@@ -199,9 +200,7 @@ class BadInputTest {
      */
     @Test
     void everyTooLargeBodyGetsItsAnswerNotAReset() throws Exception {
-        MonitorConfig config = TestServers.manualRefresh(WindowMode.CUMULATIVE, 0)
-                .withLimits(64 * 1024, 1L << 30, 64, 256, 8192);
-        try (MonitorService service = TestServers.start(config)) {
+        try (MonitorService service = TestServers.start(SMALL_BODIES)) {
             Http http = new Http(service.server().baseUrl());
             byte[] big = good(5000, 16, 4); // 640 KB against a 64 KiB limit
             int declared = 0;
