@@ -63,6 +63,12 @@ class ChaosTest {
         return TestServers.layerData(Math.abs(layer.hashCode()) % 5, 2, step, rows, DIMS);
     }
 
+    /** Posts {@code rows} rows of {@code layer} at {@code step}; the answer's status. */
+    static int post(Http http, String run, String layer, int step, int rows) {
+        return http.post("/v1/runs/" + run + "/layers/" + layer + "/batches?step=" + step,
+                NpyWriter.toBytes(data(layer, step, rows), rows, DIMS)).status();
+    }
+
     static String[] wal(Path dir, String checkpointSeconds, String... more) {
         List<String> args = new ArrayList<>(List.of("--durability", "wal", "--state-dir", dir.toString(),
                 "--checkpoint-seconds", checkpointSeconds, "--window", "cumulative", "--refresh-seconds", "3600",
@@ -211,8 +217,7 @@ class ChaosTest {
             int step = 0;
             int status = 202;
             while (status == 202 && step < 500) {
-                status = http.post("/v1/runs/F/layers/a/batches?step=" + step,
-                        NpyWriter.toBytes(data("a", step, 400), 400, DIMS)).status();
+                status = post(http, "F", "a", step, 400);
                 if (status == 202) {
                     acked += 400;
                 }
@@ -232,8 +237,7 @@ class ChaosTest {
             assertThat(samples(http, "F")).containsOnlyKeys("a");
             Files.delete(filler); // space again
             for (int i = 0; i < 10; i++, step++) {
-                assertThat(http.post("/v1/runs/F/layers/a/batches?step=" + step,
-                        NpyWriter.toBytes(data("a", step, 400), 400, DIMS)).status()).isEqualTo(202);
+                assertThat(post(http, "F", "a", step, 400)).isEqualTo(202);
                 acked += 400;
             }
             assertThat(http.get("/healthz").status()).as("healthy again").isEqualTo(200);
@@ -264,8 +268,7 @@ class ChaosTest {
             int step = 0;
             long deadline = System.nanoTime() + 20_000_000_000L;
             while (http.get("/healthz").status() == 200 && System.nanoTime() < deadline) {
-                assertThat(http.post("/v1/runs/I/layers/a/batches?step=" + step,
-                        NpyWriter.toBytes(data("a", step, 50), 50, DIMS)).status()).isEqualTo(202);
+                assertThat(post(http, "I", "a", step, 50)).isEqualTo(202);
                 acked += 50;
                 step++;
                 Thread.sleep(50);
@@ -274,8 +277,7 @@ class ChaosTest {
             assertThat(health.get("status").asText()).isEqualTo("degraded");
             assertThat(health.get("durability").get("checkpoint_failures").asLong()).isPositive();
             for (int i = 0; i < 5; i++, step++) { // the current segment still takes batches
-                assertThat(http.post("/v1/runs/I/layers/a/batches?step=" + step,
-                        NpyWriter.toBytes(data("a", step, 50), 50, DIMS)).status()).isEqualTo(202);
+                assertThat(post(http, "I", "a", step, 50)).isEqualTo(202);
                 acked += 50;
             }
             for (Path f : fillers) {

@@ -8,8 +8,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.alphawatch.core.analysis.AnalysisOptions;
 import org.alphawatch.core.analysis.SpectrumAnalyzer;
 import org.alphawatch.core.spectrum.EjmlEigenSolver;
@@ -17,6 +15,7 @@ import org.alphawatch.core.stat.CovarianceAccumulator;
 import org.alphawatch.io.NpyWriter;
 import org.alphawatch.testing.Dense;
 import org.alphawatch.testing.Http;
+import org.alphawatch.testing.ServerProcess;
 import org.alphawatch.testing.TestServers;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -34,25 +33,10 @@ class CrashTest {
 
     record Sent(String layer, int step, int rows, long ackMillis) {}
 
-    static Process start(Path dir, Path log, String mode, String interval) throws Exception {
-        return new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
-                "-cp", System.getProperty("java.class.path"), "org.alphawatch.cli.Main", "serve", "--port", "0",
-                "--durability", mode, "--state-dir", dir.toString(), "--checkpoint-seconds", interval,
-                "--window", "cumulative", "--refresh-seconds", "3600", "--ci-groups", "1"))
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    }
-
-    static String url(Process p, Path log) throws Exception {
-        Pattern pattern = Pattern.compile("alphawatch serving on (http://\\S+)");
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline && p.isAlive()) {
-            Matcher m = pattern.matcher(Files.readString(log));
-            if (m.find()) {
-                return m.group(1);
-            }
-            Thread.sleep(50);
-        }
-        throw new AssertionError("server did not start:\n" + Files.readString(log));
+    static ServerProcess start(Path dir, Path log, String mode, String interval) throws Exception {
+        return ServerProcess.start(log, "512m", "--durability", mode, "--state-dir", dir.toString(),
+                "--checkpoint-seconds", interval, "--window", "cumulative", "--refresh-seconds", "3600",
+                "--ci-groups", "1");
     }
 
     static double[] data(int step, int rows) {
@@ -60,8 +44,8 @@ class CrashTest {
     }
 
     /** Posts batches until the server dies; returns the acknowledged ones and the one left in flight. */
-    static List<Sent> produce(String url, Process server, long killAfterMillis, Sent[] inFlight) throws Exception {
-        Http http = new Http(url);
+    static List<Sent> produce(ServerProcess server, long killAfterMillis, Sent[] inFlight) throws Exception {
+        Http http = server.http();
         List<Sent> acked = new ArrayList<>();
         long start = System.currentTimeMillis();
         Thread killer = new Thread(() -> {
@@ -70,7 +54,7 @@ class CrashTest {
             } catch (InterruptedException e) {
                 return;
             }
-            server.destroyForcibly(); // SIGKILL
+            server.process().destroyForcibly(); // SIGKILL
         });
         killer.start();
         for (int step = 0; ; step++) {
@@ -86,12 +70,12 @@ class CrashTest {
             } catch (RuntimeException e) {
                 break; // the server is gone
             }
-            if (!server.isAlive()) {
+            if (!server.process().isAlive()) {
                 break;
             }
         }
         killer.join();
-        server.waitFor(10, TimeUnit.SECONDS);
+        server.waitFor(10);
         return acked;
     }
 
@@ -122,16 +106,15 @@ class CrashTest {
     void walKeepsExactlyTheAcknowledgedBatches(@TempDir Path tmp) throws Exception {
         Path dir = tmp.resolve("state");
         Path log1 = tmp.resolve("first.log");
-        Process first = start(dir, log1, "wal", "1");
+        ServerProcess first = start(dir, log1, "wal", "1");
         Sent[] inFlight = new Sent[1];
-        List<Sent> acked = produce(url(first, log1), first, 4000, inFlight);
+        List<Sent> acked = produce(first, 4000, inFlight);
         assertThat(acked).hasSizeGreaterThan(30);
         assertThat(Files.readString(log1)).contains("checkpoint checkpoint-"); // checkpoints happened mid-stream
 
         Path log2 = tmp.resolve("second.log");
-        Process second = start(dir, log2, "wal", "1");
-        try {
-            Http http = new Http(url(second, log2));
+        try (ServerProcess second = start(dir, log2, "wal", "1")) {
+            Http http = second.http();
             List<Sent> withInFlight = new ArrayList<>(acked);
             withInFlight.add(inFlight[0]);
             boolean inFlightLanded = false;
@@ -157,9 +140,6 @@ class CrashTest {
             System.out.printf("SIGKILL after %d acknowledged batches; recovered all of them%s%n", acked.size(),
                     inFlightLanded ? " plus the one in flight" : "");
             assertThat(Files.readString(log2)).contains("recovered from");
-        } finally {
-            second.destroyForcibly();
-            second.waitFor(10, TimeUnit.SECONDS);
         }
     }
 
@@ -167,14 +147,13 @@ class CrashTest {
     void checkpointModeLosesAtMostTheInterval(@TempDir Path tmp) throws Exception {
         Path dir = tmp.resolve("state");
         Path log1 = tmp.resolve("first.log");
-        Process first = start(dir, log1, "checkpoint", "1");
+        ServerProcess first = start(dir, log1, "checkpoint", "1");
         Sent[] inFlight = new Sent[1];
         long killAfter = 4000;
-        List<Sent> acked = produce(url(first, log1), first, killAfter, inFlight);
+        List<Sent> acked = produce(first, killAfter, inFlight);
         Path log2 = tmp.resolve("second.log");
-        Process second = start(dir, log2, "checkpoint", "1");
-        try {
-            Http http = new Http(url(second, log2));
+        try (ServerProcess second = start(dir, log2, "checkpoint", "1")) {
+            Http http = second.http();
             long recovered = 0;
             for (String layer : new String[] {"L0", "L1", "L2"}) {
                 recovered += spectrumAfterRecovery(http, layer).get("samples").asLong();
@@ -186,9 +165,6 @@ class CrashTest {
             System.out.printf("checkpoint mode: %d of %d acknowledged samples recovered (guaranteed %d)%n", recovered,
                     total, safe);
             assertThat(recovered).isBetween(safe, total + inFlight[0].rows());
-        } finally {
-            second.destroyForcibly();
-            second.waitFor(10, TimeUnit.SECONDS);
         }
     }
 }

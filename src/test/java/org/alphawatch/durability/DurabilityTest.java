@@ -76,7 +76,7 @@ class DurabilityTest {
             Http http = new Http(ref.server().baseUrl());
             for (int i = 0; i < batches; i++) {
                 if (i != skip) {
-                    post(http, "dur", i % 2 == 0 ? "a" : "b", i, 50 + i);
+                    postNumbered(http, i);
                 }
             }
             return new JsonNode[] {spectrum(ref, "a"), spectrum(ref, "b")};
@@ -87,11 +87,31 @@ class DurabilityTest {
     static void postTwelveWithCheckpoints(MonitorService service) throws Exception {
         Http http = new Http(service.server().baseUrl());
         for (int i = 0; i < 12; i++) {
-            post(http, "dur", i % 2 == 0 ? "a" : "b", i, 50 + i);
+            postNumbered(http, i);
             if (i == 3 || i == 7) {
+                TestServers.settle(service);
                 service.durability().checkpoint();
             }
         }
+    }
+
+    /** A write-ahead-logged state directory after batches 0..n-1, copied as a crash leaves it (no close). */
+    static Path crashedWal(Path tmp, int batches) throws Exception {
+        Path live = tmp.resolve("live");
+        Path crashed = tmp.resolve("crashed");
+        try (MonitorService service = start(Durability.Mode.WAL, live)) {
+            Http http = new Http(service.server().baseUrl());
+            for (int i = 0; i < batches; i++) {
+                postNumbered(http, i);
+            }
+            copy(live, crashed);
+        }
+        return crashed;
+    }
+
+    /** Batch i of the tests' sequence: layers a and b in turn, 50 + i rows, at step i. */
+    static void postNumbered(Http http, int i) {
+        post(http, "dur", i % 2 == 0 ? "a" : "b", i, 50 + i);
     }
 
     static void assertSameState(MonitorService service, JsonNode[] expected) {
@@ -192,14 +212,7 @@ class DurabilityTest {
         JsonNode[] expectedEight = reference(tmp.resolve("ref"), 8, -1);
         JsonNode[] expectedFour = reference(tmp.resolve("ref4"), 4, -1);
         try (MonitorService service = start(Durability.Mode.CHECKPOINT, live)) {
-            Http http = new Http(service.server().baseUrl());
-            for (int i = 0; i < 12; i++) {
-                post(http, "dur", i % 2 == 0 ? "a" : "b", i, 50 + i);
-                if (i == 3 || i == 7) {
-                    TestServers.settle(service);
-                    service.durability().checkpoint();
-                }
-            }
+            postTwelveWithCheckpoints(service);
             copy(live, tmp.resolve("crashed"));
             copy(live, tmp.resolve("damaged"));
         }
@@ -220,15 +233,7 @@ class DurabilityTest {
     /** A flipped bit in a record in the middle of a segment: refused, nothing deleted; --recover drops exactly it. */
     @Test
     void corruptionInTheMiddleOfTheLogIsRefusedOrSkippedExactly(@TempDir Path tmp) throws Exception {
-        Path live = tmp.resolve("live");
-        try (MonitorService service = start(Durability.Mode.WAL, live)) {
-            Http http = new Http(service.server().baseUrl());
-            for (int i = 0; i < 12; i++) {
-                post(http, "dur", i % 2 == 0 ? "a" : "b", i, 50 + i);
-            }
-            copy(live, tmp.resolve("crashed"));
-        }
-        Path crashed = tmp.resolve("crashed");
+        Path crashed = crashedWal(tmp, 12);
         List<Path> segments = WalReader.segments(crashed);
         Path segment = segments.get(segments.size() - 1);
         List<Long> offsets = recordOffsets(segment);
@@ -255,16 +260,8 @@ class DurabilityTest {
 
     @Test
     void aTornTailOfTheNewestSegmentIsCutOff(@TempDir Path tmp) throws Exception {
-        Path live = tmp.resolve("live");
         JsonNode[] expectedTen = reference(tmp.resolve("ref"), 10, -1);
-        try (MonitorService service = start(Durability.Mode.WAL, live)) {
-            Http http = new Http(service.server().baseUrl());
-            for (int i = 0; i < 11; i++) {
-                post(http, "dur", i % 2 == 0 ? "a" : "b", i, 50 + i);
-            }
-            copy(live, tmp.resolve("crashed"));
-        }
-        Path crashed = tmp.resolve("crashed");
+        Path crashed = crashedWal(tmp, 11);
         List<Path> segments = WalReader.segments(crashed);
         Path last = segments.get(segments.size() - 1);
         long lastRecord = recordOffsets(last).get(10);
