@@ -81,15 +81,20 @@ final class AlertRoutes implements AlphawatchServer.ExtraRoute {
         if (!server.monitor().runs().containsKey(run)) {
             return server.error(res, 404, "not_found", "no run '" + run + "' (thresholds are set for existing runs)");
         }
-        // Read at most 16 KiB: a larger body is refused as it arrives, never buffered whole.
-        AlphawatchServer.BoundedBuffer body = new AlphawatchServer.BoundedBuffer(1024, MAX_CONFIG_BYTES);
-        return AlphawatchServer.readBody(req, body::append)
+        // Read at most 16 KiB, from the bodies' memory budget: a larger body is refused as it arrives.
+        BodyBudget.Body body = server.bodies().body(MAX_CONFIG_BYTES);
+        return AlphawatchServer.readBody(req, body::add)
                 .then(Mono.defer(() -> Mono.from(apply(server, res, run, body.bytes()))))
-                .onErrorResume(AlphawatchServer.BoundedBuffer.TooLarge.class, e -> {
+                .onErrorResume(BodyBudget.TooLarge.class, e -> {
                     res.header("Connection", "close");
                     return Mono.from(server.error(res, 413, RejectReason.BODY_TOO_LARGE.label(),
                             "config body over 16 KiB"));
-                });
+                })
+                .onErrorResume(BodyBudget.Exhausted.class, e -> {
+                    res.header("Connection", "close").header("Retry-After", "1");
+                    return Mono.from(server.error(res, 429, RejectReason.BODY_MEMORY.label(), e.getMessage()));
+                })
+                .doFinally(signal -> body.release());
     }
 
     private Publisher<Void> apply(AlphawatchServer server, HttpServerResponse res, String run, byte[] body) {

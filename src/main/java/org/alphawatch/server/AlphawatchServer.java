@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.timeout.ReadTimeoutException;
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -143,6 +142,11 @@ public final class AlphawatchServer implements AutoCloseable {
     public String baseUrl() {
         String host = config.bind().contains(":") ? "[" + config.bind() + "]" : config.bind();
         return (config.tls() ? "https://" : "http://") + ("0.0.0.0".equals(host) ? "127.0.0.1" : host) + ":" + port();
+    }
+
+    /** The memory all request bodies being received share ({@code body-memory}). */
+    BodyBudget bodies() {
+        return bodies;
     }
 
     public Monitor monitor() {
@@ -370,40 +374,6 @@ public final class AlphawatchServer implements AutoCloseable {
             return Long.parseLong(v.trim());
         } catch (NumberFormatException e) {
             return -1;
-        }
-    }
-
-    /** A growable byte buffer that refuses to grow past a limit (bodies are never read whole when too large). */
-    static final class BoundedBuffer {
-        static final class TooLarge extends RuntimeException {
-            TooLarge(String m) {
-                super(m, null, false, false);
-            }
-        }
-
-        private final ByteArrayOutputStream out;
-        private final long limit;
-
-        BoundedBuffer(int initial, long limit) {
-            // The initial capacity never exceeds what arrived or a small constant: declared sizes are not trusted.
-            this.out = new ByteArrayOutputStream(initial);
-            this.limit = limit;
-        }
-
-        BoundedBuffer append(byte[] chunk) {
-            if (out.size() + (long) chunk.length > limit) {
-                throw new TooLarge("body exceeds max-body-bytes " + limit);
-            }
-            out.write(chunk, 0, chunk.length);
-            return this;
-        }
-
-        int size() {
-            return out.size();
-        }
-
-        byte[] bytes() {
-            return out.toByteArray();
         }
     }
 
