@@ -38,7 +38,6 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 import reactor.netty.DisposableServer;
-import reactor.netty.http.client.HttpClient;
 import reactor.netty.http.Http11SslContextSpec;
 import reactor.netty.http.server.HttpServer;
 import reactor.netty.http.server.HttpServerRequest;
@@ -75,10 +74,9 @@ public final class AlphawatchServer implements AutoCloseable {
     /** Where accepted batches go: the monitor, or (scale-out) Kafka. */
     private volatile BatchSink sink;
     /** Scale-out: the other nodes, their status for /healthz, and whether this node is healthy. */
-    private ClusterView cluster;
+    private ClusterQueries cluster = new ClusterQueries(null, this, json);
     private java.util.function.Supplier<Map<String, Object>> clusterStatus;
     private java.util.function.BooleanSupplier clusterHealthy;
-    private final HttpClient peers = HttpClient.create().responseTimeout(Duration.ofSeconds(30));
 
     /** A route contributed by another component (alerts, live page). */
     interface ExtraRoute {
@@ -103,7 +101,7 @@ public final class AlphawatchServer implements AutoCloseable {
     /** Scale-out: queries for layers other nodes own are forwarded there; run lists and events merge all nodes. */
     public AlphawatchServer withCluster(ClusterView view, java.util.function.Supplier<Map<String, Object>> status,
                                         java.util.function.BooleanSupplier healthy) {
-        this.cluster = view;
+        this.cluster = new ClusterQueries(view, this, json);
         this.clusterStatus = status;
         this.clusterHealthy = healthy;
         return this;
@@ -382,127 +380,10 @@ public final class AlphawatchServer implements AutoCloseable {
     private Publisher<Void> listRuns(HttpServerRequest req, HttpServerResponse res) {
         List<Object> runs = new ArrayList<>();
         monitor.runs().forEach((run, layers) -> runs.add(runDoc(run, layers)));
-        if (localOnly(req)) {
+        if (cluster.localOnly(req)) {
             return send(res, 200, Map.of(JsonFields.RUNS, runs));
         }
-        return clusterRuns(req, runs).flatMap(all -> Mono.from(send(res, 200, Map.of(JsonFields.RUNS, all))));
-    }
-
-    // ---- scale-out: queries answered for the whole cluster ---------------------------------------
-
-    /** Answered from this node's layers: no cluster, or another node asking. */
-    private boolean localOnly(HttpServerRequest req) {
-        return cluster == null || req.requestHeaders().contains(ClusterView.LOCAL_HEADER);
-    }
-
-    private HttpClient peer(HttpServerRequest req) {
-        String auth = req.requestHeaders().get(HttpHeaderNames.AUTHORIZATION);
-        return peers.headers(h -> {
-            h.set(ClusterView.LOCAL_HEADER, "1");
-            if (auth != null) {
-                h.set(HttpHeaderNames.AUTHORIZATION, auth);
-            }
-        });
-    }
-
-    /** This node's runs merged with every other owner's (a layer listed twice during a hand-over: the fuller one). */
-    @SuppressWarnings("unchecked")
-    private Mono<List<Object>> clusterRuns(HttpServerRequest req, List<Object> local) {
-        return Flux.fromIterable(cluster.otherOwners())
-                .flatMap(url -> peer(req).get().uri(url + ApiPaths.RUNS).responseSingle((r, body) -> body.asString())
-                        .map(text -> {
-                            try {
-                                return (List<Object>) json.readValue(text, Map.class).get(JsonFields.RUNS);
-                            } catch (JsonProcessingException e) {
-                                throw new IllegalStateException(url + " answered no run list", e);
-                            }
-                        })
-                        .onErrorResume(e -> {
-                            LOG.warn("runs of {} left out: {}", url, e.toString());
-                            return Mono.just(List.of());
-                        }))
-                .collectList()
-                .map(remote -> {
-                    Map<String, Map<String, Map<String, Object>>> byRun = new java.util.TreeMap<>();
-                    List<List<Object>> all = new ArrayList<>(remote);
-                    all.add(0, local);
-                    for (List<Object> runs : all) {
-                        for (Object o : runs) {
-                            Map<String, Object> run = (Map<String, Object>) o;
-                            Map<String, Map<String, Object>> layers = byRun.computeIfAbsent((String) run.get(JsonFields.RUN),
-                                    k -> new java.util.TreeMap<>());
-                            for (Object l : (List<Object>) run.get(JsonFields.LAYERS)) {
-                                Map<String, Object> layer = (Map<String, Object>) l;
-                                layers.merge((String) layer.get(JsonFields.LAYER), layer, (a, b) ->
-                                        ((Number) a.get(JsonFields.TOTAL_SAMPLES)).longValue()
-                                                >= ((Number) b.get(JsonFields.TOTAL_SAMPLES)).longValue() ? a : b);
-                            }
-                        }
-                    }
-                    List<Object> merged = new ArrayList<>();
-                    byRun.forEach((run, layers) -> {
-                        Map<String, Object> m = new LinkedHashMap<>();
-                        m.put(JsonFields.RUN, run);
-                        m.put(JsonFields.LAYERS, new ArrayList<>(layers.values()));
-                        merged.add(m);
-                    });
-                    return merged;
-                });
-    }
-
-    /** The owner's answer to the same GET, status and body as they are. */
-    private Publisher<Void> forward(HttpServerRequest req, HttpServerResponse res, String owner) {
-        return peer(req).get().uri(owner + req.uri())
-                .responseSingle((r, body) -> body.asByteArray().defaultIfEmpty(new byte[0])
-                        .map(b -> reactor.util.function.Tuples.of(r.status().code(), b)))
-                .publishOn(eventLoopOf(res))
-                .flatMap(t -> Mono.from(res.status(t.getT1())
-                        .header(HttpHeaderNames.CONTENT_TYPE, "application/json")
-                        .header(HttpHeaderNames.CONTENT_LENGTH, Integer.toString(t.getT2().length))
-                        .sendByteArray(Mono.just(t.getT2()))))
-                .onErrorResume(e -> Mono.from(error(res, 502, "owner_unreachable", "the node owning this layer ("
-                        + owner + ") did not answer: " + e.getMessage())));
-    }
-
-    /** The owner of the requested layer when another node owns it (scale-out). */
-    private Optional<String> remoteOwner(HttpServerRequest req) {
-        String run = req.param("run");
-        String layer = req.param("layer");
-        if (localOnly(req) || !Names.valid(run) || !Names.valid(layer)) {
-            return Optional.empty();
-        }
-        return cluster.remoteOwner(new LayerKey(run, layer));
-    }
-
-    /** Other owners' /v1/events, re-framed into whole events; re-subscribed when the owners change. */
-    private Flux<String> clusterEvents(HttpServerRequest req) {
-        String query = req.uri().contains("?") ? req.uri().substring(req.uri().indexOf('?')) : "";
-        return Flux.interval(Duration.ZERO, Duration.ofSeconds(5))
-                .map(i -> List.copyOf(cluster.otherOwners()))
-                .distinctUntilChanged()
-                .switchMap(owners -> Flux.merge(owners.stream().map(url -> sseEvents(peer(req).get()
-                        .uri(url + ApiPaths.EVENTS + query).responseContent().asString(StandardCharsets.UTF_8))
-                        .onErrorResume(e -> Flux.empty())).toList()));
-    }
-
-    /** Whole SSE events ("...\n\n") from arbitrary chunks; comments (heartbeats) dropped. */
-    static Flux<String> sseEvents(Flux<String> chunks) {
-        return Flux.defer(() -> {
-            StringBuilder pending = new StringBuilder();
-            return chunks.concatMapIterable(chunk -> {
-                pending.append(chunk);
-                List<String> out = new ArrayList<>();
-                int end;
-                while ((end = pending.indexOf("\n\n")) >= 0) {
-                    String event = pending.substring(0, end + 2);
-                    pending.delete(0, end + 2);
-                    if (!event.startsWith(":")) {
-                        out.add(event);
-                    }
-                }
-                return out;
-            });
-        });
+        return cluster.runs(req, runs).flatMap(all -> Mono.from(send(res, 200, Map.of(JsonFields.RUNS, all))));
     }
 
     private Map<String, Object> runDoc(String run, List<Monitor.LayerInfo> layers) {
@@ -526,9 +407,9 @@ public final class AlphawatchServer implements AutoCloseable {
     private Publisher<Void> getRun(HttpServerRequest req, HttpServerResponse res) {
         String run = req.param("run");
         List<Monitor.LayerInfo> layers = Names.valid(run) ? monitor.runs().get(run) : null;
-        if (!localOnly(req) && Names.valid(run)) {
+        if (!cluster.localOnly(req) && Names.valid(run)) {
             List<Object> local = layers == null ? List.of() : List.of(runDoc(run, layers));
-            return clusterRuns(req, local).flatMap(all -> Mono.from(all.stream()
+            return cluster.runs(req, local).flatMap(all -> Mono.from(all.stream()
                     .filter(o -> run.equals(((Map<?, ?>) o).get(JsonFields.RUN))).findFirst()
                     .map(doc -> send(res, 200, doc))
                     .orElseGet(() -> error(res, 404, "not_found", "no run '" + abbreviate(run) + "'"))));
@@ -569,9 +450,9 @@ public final class AlphawatchServer implements AutoCloseable {
     }
 
     private Publisher<Void> spectrum(HttpServerRequest req, HttpServerResponse res) {
-        Optional<String> owner = remoteOwner(req);
+        Optional<String> owner = cluster.remoteOwner(req);
         if (owner.isPresent()) {
-            return forward(req, res, owner.get());
+            return cluster.forward(req, res, owner.get());
         }
         Optional<LayerKey> key = layerKey(req);
         Optional<Monitor.LayerStatus> status = key.flatMap(monitor::status);
@@ -588,9 +469,9 @@ public final class AlphawatchServer implements AutoCloseable {
     }
 
     private Publisher<Void> history(HttpServerRequest req, HttpServerResponse res) {
-        Optional<String> owner = remoteOwner(req);
+        Optional<String> owner = cluster.remoteOwner(req);
         if (owner.isPresent()) {
-            return forward(req, res, owner.get());
+            return cluster.forward(req, res, owner.get());
         }
         Optional<LayerKey> key = layerKey(req);
         if (key.isEmpty()) {
@@ -617,7 +498,7 @@ public final class AlphawatchServer implements AutoCloseable {
                 .onBackpressureLatest()
                 .map(s -> sseEvent("snapshot", SnapshotJson.spectrum(s, solverName)));
         Flux<String> heartbeat = Flux.interval(SSE_HEARTBEAT).map(i -> ": keep-alive\n\n");
-        Flux<String> others = localOnly(req) ? Flux.empty() : clusterEvents(req);
+        Flux<String> others = cluster.localOnly(req) ? Flux.empty() : cluster.events(req);
         return res.sse().sendString(Flux.merge(Flux.just(": alphawatch events\n\n"), snapshots, heartbeat, extraEvents(),
                 others), StandardCharsets.UTF_8);
     }

@@ -1,0 +1,159 @@
+package org.alphawatch.server;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.alphawatch.pipeline.LayerKey;
+import org.alphawatch.pipeline.Names;
+import org.alphawatch.report.JsonFields;
+import org.alphawatch.scale.ClusterView;
+import org.reactivestreams.Publisher;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.netty.http.client.HttpClient;
+import reactor.netty.http.server.HttpServerRequest;
+import reactor.netty.http.server.HttpServerResponse;
+
+/**
+ * Scale-out queries answered for the whole cluster: a layer another node owns is forwarded there,
+ * run lists and event streams merge every owner's. Without a cluster every query is local.
+ */
+final class ClusterQueries {
+    private static final Logger LOG = LoggerFactory.getLogger(ClusterQueries.class);
+
+    private final ClusterView cluster;
+    private final AlphawatchServer server;
+    private final ObjectMapper json;
+    private final HttpClient peers = HttpClient.create().responseTimeout(Duration.ofSeconds(30));
+
+    /** {@code cluster} null: a single node. */
+    ClusterQueries(ClusterView cluster, AlphawatchServer server, ObjectMapper json) {
+        this.cluster = cluster;
+        this.server = server;
+        this.json = json;
+    }
+
+    /** Answered from this node's layers: no cluster, or another node asking. */
+    boolean localOnly(HttpServerRequest req) {
+        return cluster == null || req.requestHeaders().contains(ClusterView.LOCAL_HEADER);
+    }
+
+    private HttpClient peer(HttpServerRequest req) {
+        String auth = req.requestHeaders().get(HttpHeaderNames.AUTHORIZATION);
+        return peers.headers(h -> {
+            h.set(ClusterView.LOCAL_HEADER, "1");
+            if (auth != null) {
+                h.set(HttpHeaderNames.AUTHORIZATION, auth);
+            }
+        });
+    }
+
+    /** This node's runs merged with every other owner's (a layer listed twice during a hand-over: the fuller one). */
+    @SuppressWarnings("unchecked")
+    Mono<List<Object>> runs(HttpServerRequest req, List<Object> local) {
+        return Flux.fromIterable(cluster.otherOwners())
+                .flatMap(url -> peer(req).get().uri(url + ApiPaths.RUNS).responseSingle((r, body) -> body.asString())
+                        .map(text -> {
+                            try {
+                                return (List<Object>) json.readValue(text, Map.class).get(JsonFields.RUNS);
+                            } catch (JsonProcessingException e) {
+                                throw new IllegalStateException(url + " answered no run list", e);
+                            }
+                        })
+                        .onErrorResume(e -> {
+                            LOG.warn("runs of {} left out: {}", url, e.toString());
+                            return Mono.just(List.of());
+                        }))
+                .collectList()
+                .map(remote -> {
+                    Map<String, Map<String, Map<String, Object>>> byRun = new java.util.TreeMap<>();
+                    List<List<Object>> all = new ArrayList<>(remote);
+                    all.add(0, local);
+                    for (List<Object> runs : all) {
+                        for (Object o : runs) {
+                            Map<String, Object> run = (Map<String, Object>) o;
+                            Map<String, Map<String, Object>> layers = byRun.computeIfAbsent((String) run.get(JsonFields.RUN),
+                                    k -> new java.util.TreeMap<>());
+                            for (Object l : (List<Object>) run.get(JsonFields.LAYERS)) {
+                                Map<String, Object> layer = (Map<String, Object>) l;
+                                layers.merge((String) layer.get(JsonFields.LAYER), layer, (a, b) ->
+                                        ((Number) a.get(JsonFields.TOTAL_SAMPLES)).longValue()
+                                                >= ((Number) b.get(JsonFields.TOTAL_SAMPLES)).longValue() ? a : b);
+                            }
+                        }
+                    }
+                    List<Object> merged = new ArrayList<>();
+                    byRun.forEach((run, layers) -> {
+                        Map<String, Object> m = new LinkedHashMap<>();
+                        m.put(JsonFields.RUN, run);
+                        m.put(JsonFields.LAYERS, new ArrayList<>(layers.values()));
+                        merged.add(m);
+                    });
+                    return merged;
+                });
+    }
+
+    /** The owner's answer to the same GET, status and body as they are. */
+    Publisher<Void> forward(HttpServerRequest req, HttpServerResponse res, String owner) {
+        return peer(req).get().uri(owner + req.uri())
+                .responseSingle((r, body) -> body.asByteArray().defaultIfEmpty(new byte[0])
+                        .map(b -> reactor.util.function.Tuples.of(r.status().code(), b)))
+                .publishOn(AlphawatchServer.eventLoopOf(res))
+                .flatMap(t -> Mono.from(res.status(t.getT1())
+                        .header(HttpHeaderNames.CONTENT_TYPE, "application/json")
+                        .header(HttpHeaderNames.CONTENT_LENGTH, Integer.toString(t.getT2().length))
+                        .sendByteArray(Mono.just(t.getT2()))))
+                .onErrorResume(e -> Mono.from(server.error(res, 502, "owner_unreachable", "the node owning this layer ("
+                        + owner + ") did not answer: " + e.getMessage())));
+    }
+
+    /** The owner of the requested layer when another node owns it (scale-out). */
+    Optional<String> remoteOwner(HttpServerRequest req) {
+        String run = req.param("run");
+        String layer = req.param("layer");
+        if (localOnly(req) || !Names.valid(run) || !Names.valid(layer)) {
+            return Optional.empty();
+        }
+        return cluster.remoteOwner(new LayerKey(run, layer));
+    }
+
+    /** Other owners' /v1/events, re-framed into whole events; re-subscribed when the owners change. */
+    Flux<String> events(HttpServerRequest req) {
+        String query = req.uri().contains("?") ? req.uri().substring(req.uri().indexOf('?')) : "";
+        return Flux.interval(Duration.ZERO, Duration.ofSeconds(5))
+                .map(i -> List.copyOf(cluster.otherOwners()))
+                .distinctUntilChanged()
+                .switchMap(owners -> Flux.merge(owners.stream().map(url -> sseEvents(peer(req).get()
+                        .uri(url + ApiPaths.EVENTS + query).responseContent().asString(StandardCharsets.UTF_8))
+                        .onErrorResume(e -> Flux.empty())).toList()));
+    }
+
+    /** Whole SSE events ("...\n\n") from arbitrary chunks; comments (heartbeats) dropped. */
+    static Flux<String> sseEvents(Flux<String> chunks) {
+        return Flux.defer(() -> {
+            StringBuilder pending = new StringBuilder();
+            return chunks.concatMapIterable(chunk -> {
+                pending.append(chunk);
+                List<String> out = new ArrayList<>();
+                int end;
+                while ((end = pending.indexOf("\n\n")) >= 0) {
+                    String event = pending.substring(0, end + 2);
+                    pending.delete(0, end + 2);
+                    if (!event.startsWith(":")) {
+                        out.add(event);
+                    }
+                }
+                return out;
+            });
+        });
+    }
+}
