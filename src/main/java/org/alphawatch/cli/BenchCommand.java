@@ -74,6 +74,10 @@ public final class BenchCommand implements Callable<Integer> {
             description = "back-ends to measure (default: ${DEFAULT-VALUE}; openblas is skipped when it does not load)")
     List<String> backends;
 
+    @Option(names = "--threads", paramLabel = "N", defaultValue = "0",
+            description = "OpenBLAS threads per call (the server uses 1; default 0: OpenBLAS's own)")
+    int threads;
+
     @Option(names = "--trainer", description = "instead: the built-in trainer's speed with and without the monitor attached")
     boolean trainer;
 
@@ -112,6 +116,12 @@ public final class BenchCommand implements Callable<Integer> {
         if (rows.isEmpty() || rows.stream().anyMatch(r -> r < 1) || dims.isEmpty()
                 || dims.stream().anyMatch(d -> d < 2 || d > MonitorConfig.MAX_DIMS_LIMIT)) {
             throw new UserInputException("--rows must be >= 1 and every --dims value within 2.." + MonitorConfig.MAX_DIMS_LIMIT);
+        }
+        if (threads < 0) {
+            throw new UserInputException("--threads must be >= 0, not " + threads);
+        }
+        if (threads > 0) {
+            LinearAlgebra.setNativeThreads(threads);
         }
         List<CoMomentKernel.Kind> kinds = new ArrayList<>();
         for (String b : backends) {
