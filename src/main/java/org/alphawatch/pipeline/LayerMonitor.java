@@ -171,11 +171,7 @@ final class LayerMonitor {
                 probes.add(batch);
                 projectionChanged = true;
             } else if (batch.repeat() != ActivationBatch.NO_REPEAT) {
-                if (repeats == null) {
-                    repeats = new RepeatPairs(dims, window.spec().mode() == WindowMode.CUMULATIVE ? 0
-                            : Math.max(minSamples, window.spec().samples()));
-                }
-                if (!repeats.add(batch, batch.source())) {
+                if (!repeatPairs().add(batch, batch.source())) {
                     LOG.debug("{}: repeat 1 at step {} has no matching repeat 0; dropped", key, batch.step());
                     ctx.observer().rejected(RejectReason.BAD_PARAMETER);
                 }
@@ -210,16 +206,21 @@ final class LayerMonitor {
                     p.firstStep(), p.lastStep());
         }
         if (p.hasPairs()) {
-            if (repeats == null) {
-                repeats = new RepeatPairs(dims, window.spec().mode() == WindowMode.CUMULATIVE ? 0
-                        : Math.max(minSamples, window.spec().samples()));
-            }
-            repeats.merge(CrossCovarianceAccumulator.fromMoments(dims, p.pairs(), p.meanA(), p.meanB(),
+            repeatPairs().merge(CrossCovarianceAccumulator.fromMoments(dims, p.pairs(), p.meanA(), p.meanB(),
                     p.comomentAUpper(), p.crossComoment()));
         }
         samplesSinceRefresh += p.samples();
         totalSamples = window.totalSamples();
         countSource(source, p.samples());
+    }
+
+    /** The layer's repeat pairs, created with the first repeat pass; they span the window's samples. */
+    private RepeatPairs repeatPairs() {
+        if (repeats == null) {
+            repeats = new RepeatPairs(dims, window.spec().mode() == WindowMode.CUMULATIVE ? 0
+                    : Math.max(minSamples, window.spec().samples()));
+        }
+        return repeats;
     }
 
     private void countSource(String source, long rows) {
