@@ -10,6 +10,7 @@ import org.alphawatch.pipeline.LayerSnapshot;
 import org.alphawatch.pipeline.Monitor;
 import org.alphawatch.pipeline.MonitorObserver;
 import org.alphawatch.pipeline.RejectReason;
+import org.alphawatch.pipeline.Removal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
@@ -76,9 +77,12 @@ public final class AlertService implements MonitorObserver, AutoCloseable {
         }
     }
 
+    /** Only a deleted run's detector state and thresholds go: a released layer (rebalance) or one that never held data keeps its run's. */
     @Override
-    public void layerRemoved(LayerKey key) {
-        engine.forget(key.run());
+    public void layerRemoved(LayerKey key, Removal why) {
+        if (why == Removal.DELETED) {
+            engine.forget(key.run());
+        }
     }
 
     private void publish(List<Alert> alerts) {

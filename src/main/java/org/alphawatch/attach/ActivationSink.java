@@ -20,7 +20,7 @@ public interface ActivationSink {
         return new ActivationSink() {
             @Override
             public boolean emit(ActivationBatch batch) throws InterruptedException {
-                Admission a = monitor.offerBlocking(batch, Duration.ofSeconds(60));
+                Admission a = monitor.ingest().offerBlocking(batch, Duration.ofSeconds(60));
                 return a.ok();
             }
 

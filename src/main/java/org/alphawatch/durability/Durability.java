@@ -12,7 +12,9 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
@@ -21,7 +23,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.alphawatch.pipeline.ActivationBatch;
+import org.alphawatch.pipeline.Admission;
 import org.alphawatch.pipeline.Monitor;
+import org.alphawatch.pipeline.RecoveryPort;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -97,24 +101,30 @@ public final class Durability implements AutoCloseable {
         return health;
     }
 
-    /** Restores the newest usable checkpoint and replays the log; then opens a fresh log segment. */
+    /**
+     * Restores the newest usable checkpoint and replays the log; then opens a fresh log segment.
+     * A layer whose saved state cannot be read costs only that layer: it is taken from an older
+     * checkpoint when the log covers everything after it, and otherwise the start is refused naming
+     * it (with {@code --recover}: that layer alone is skipped, with its logged batches, and reported).
+     */
     public Recovery recover() throws Exception {
         if (mode == Mode.NONE) {
             return new Recovery(null, 0, 0, 0, 0, 0, 0);
         }
         Files.createDirectories(dir);
         lock();
+        RecoveryPort port = monitor.recovery();
+        List<Path> files = Checkpoints.list(dir);
         Checkpoints.Loaded loaded = null;
         List<String> unusable = new ArrayList<>();
-        for (Path file : Checkpoints.list(dir)) {
+        int loadedIndex = -1;
+        for (int i = 0; i < files.size() && loaded == null; i++) {
             try {
-                Checkpoints.Loaded candidate = Checkpoints.read(file);
-                monitor.restoreLayers(candidate.layers());
-                loaded = candidate;
-                break;
+                loaded = Checkpoints.read(files.get(i));
+                loadedIndex = i;
             } catch (IOException | RuntimeException e) {
                 unusable.add(e.getMessage());
-                LOG.error("checkpoint {} is unusable: {}", file.getFileName(), e.getMessage());
+                LOG.error("checkpoint {} is unusable: {}", files.get(i).getFileName(), e.getMessage());
             }
         }
         if (!unusable.isEmpty()) {
@@ -136,55 +146,131 @@ public final class Durability implements AutoCloseable {
             }
         }
         long walStart = loaded == null ? 0 : loaded.walStart();
+        long replayFrom = walStart;
+        Set<String> skipped = new HashSet<>();
+        int layers = 0;
         if (loaded != null) {
+            RecoveryPort.Restored restored = port.restoreLayers(loaded.layers());
+            layers = restored.layers().size();
+            List<String> lost = new ArrayList<>();
+            for (RecoveryPort.Unreadable bad : restored.unreadable()) {
+                String name = bad.layer() == null ? "layer #" + bad.index() : bad.layer();
+                LOG.error("checkpoint {}: {} is unreadable: {}", loaded.file().getFileName(), name, bad.problem());
+                Fallback older = bad.layer() == null ? null : olderCopy(port, files, loadedIndex, bad.layer());
+                if (older != null && (mode == Mode.WAL && logCovers(older.walStart()) || settings.recover())) {
+                    port.restoreLayers(List.of(older.state()));
+                    layers++;
+                    replayFrom = Math.min(replayFrom, older.walStart());
+                    boolean lossless = mode == Mode.WAL && logCovers(older.walStart());
+                    String note = name + " taken from " + older.file().getFileName() + (lossless
+                            ? " (the log covers everything after it)" : " (its batches after that checkpoint are lost)");
+                    if (!lossless) {
+                        health.recoveredWithLoss(note);
+                    }
+                    LOG.warn("{}", note);
+                    continue;
+                }
+                lost.add(name + ": " + bad.problem());
+                if (bad.layer() != null) {
+                    skipped.add(bad.layer());
+                }
+            }
+            if (!lost.isEmpty()) {
+                String what = "checkpoint " + loaded.file().getFileName() + " holds " + lost.size()
+                        + " unreadable layer(s) with no older copy the log covers (" + String.join("; ", lost) + ")";
+                if (!settings.recover()) {
+                    throw new IllegalStateException(what + "; refusing to start. Restore the files, or start with "
+                            + "--recover to skip exactly those layers (every other layer is restored; the loss is "
+                            + "reported)");
+                }
+                health.recoveredWithLoss(what + "; skipped with --recover");
+                LOG.error("--recover: {}; skipped", what);
+            }
             // Sequence numbers continue after the checkpoint's, even when it holds no layer (a run
             // deleted before it): numbering never goes backwards.
-            monitor.advanceSequence(walStart);
+            monitor.recovery().advanceSequence(walStart);
         }
+        long from = replayFrom;
         AtomicLong replayed = new AtomicLong();
+        List<String> refused = new ArrayList<>();
         WalReader.Result r = WalReader.replay(dir, new WalReader.Visitor() {
             @Override
             public void batch(long seq, ActivationBatch batch) throws Exception {
-                if (seq >= walStart) {
-                    monitor.replay(seq, batch);
-                    replayed.incrementAndGet();
+                if (seq < from || skipped.contains(batch.key().toString())) {
+                    return;
                 }
+                Admission a = port.replay(seq, batch);
+                if (!a.ok()) {
+                    refused.add("batch " + seq + " for " + batch.key() + ": " + a.reason().label() + ": " + a.message());
+                    if (!settings.recover()) {
+                        throw new IllegalStateException("logged batch " + seq + " for " + batch.key() + " is refused by "
+                                + "the checks every batch passes (" + a.reason().label() + ": " + a.message()
+                                + "); refusing to start. Start with --recover to skip it (reported)");
+                    }
+                    LOG.error("--recover: logged batch {} for {} refused ({}); skipped", seq, batch.key(), a.message());
+                    return;
+                }
+                replayed.incrementAndGet();
             }
 
             @Override
             public void delete(long seq, String run) {
-                if (seq >= walStart) {
-                    monitor.replayDelete(seq, run);
+                if (seq >= from) {
+                    port.replayDelete(seq, run);
                     replayed.incrementAndGet();
                 }
             }
         }, settings.recover());
+        if (!refused.isEmpty()) {
+            health.recoveredWithLoss(refused.size() + " logged batch(es) refused on replay, skipped with --recover ("
+                    + refused.get(0) + (refused.size() > 1 ? "; ..." : "") + ")");
+        }
         if (r.skippedRegions() > 0) {
             health.recoveredWithLoss(r.skippedRegions() + " damaged log region(s), " + r.skippedBytes()
                     + " bytes, skipped with --recover");
         }
         monitor.awaitIdle(RECOVERY_APPLY_WAIT);
         monitor.refreshAll();
-        Recovery rec = new Recovery(loaded == null ? null : loaded.file(), loaded == null ? 0 : loaded.layers().size(),
-                replayed.get(), r.truncatedTails(), unusable.size(), r.skippedRegions(), r.skippedBytes());
+        Recovery rec = new Recovery(loaded == null ? null : loaded.file(), layers, replayed.get(), r.truncatedTails(),
+                unusable.size(), r.skippedRegions(), r.skippedBytes());
         LOG.info("recovered from {}: {} layers, {} logged records replayed{}", loaded == null ? "no checkpoint"
                 : loaded.file().getFileName(), rec.layers(), rec.replayedRecords(),
                 r.truncatedTails() > 0 ? ", a torn tail cut off" : "");
         if (mode == Mode.WAL) {
             // A new segment, after every existing one (the newest may hold no record yet: it was
             // rotated to just before the crash); the sequence numbers skip ahead to match.
-            long next = monitor.lastSeq() + 1;
+            long next = port.lastSeq() + 1;
             List<Path> segments = WalReader.segments(dir);
             if (!segments.isEmpty()) {
                 next = Math.max(next, WalReader.firstSeq(segments.get(segments.size() - 1)) + 1);
             }
-            monitor.advanceSequence(next);
+            port.advanceSequence(next);
             wal = new WriteAheadLog(dir, next, r.lastSegmentValid(), health);
-            monitor.attachLog(wal);
+            port.attachLog(wal);
         }
         health.walOnDisk(walBytes());
         recovered = true;
         return rec;
+    }
+
+    /** A readable saved state of one layer in an older checkpoint. */
+    private record Fallback(Path file, long walStart, byte[] state) {}
+
+    /** The newest readable copy of {@code layer} in the checkpoints after {@code index} (older ones), or null. */
+    private static Fallback olderCopy(RecoveryPort port, List<Path> files, int index, String layer) {
+        for (int i = index + 1; i < files.size(); i++) {
+            try {
+                Checkpoints.Loaded older = Checkpoints.read(files.get(i));
+                for (byte[] state : older.layers()) {
+                    if (layer.equals(RecoveryPort.layerName(state)) && port.readable(state)) {
+                        return new Fallback(older.file(), older.walStart(), state);
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("checkpoint {} has no usable copy of {}: {}", files.get(i).getFileName(), layer, e.getMessage());
+            }
+        }
+        return null;
     }
 
     /** True when log segments hold every record from {@code seq} on (segments are kept for the oldest checkpoint). */
@@ -254,15 +340,15 @@ public final class Durability implements AutoCloseable {
         long walStart;
         if (wal != null) {
             AtomicReference<CompletableFuture<Void>> rotated = new AtomicReference<>();
-            walStart = monitor.atomically(next -> rotated.set(wal.rotate(next)));
+            walStart = monitor.recovery().atomically(next -> rotated.set(wal.rotate(next)));
             rotated.get().get(IO_WAIT.toMillis(), TimeUnit.MILLISECONDS);
         } else {
-            walStart = monitor.lastSeq() + 1;
+            walStart = monitor.recovery().lastSeq() + 1;
         }
-        if (!monitor.awaitAppliedBelow(walStart, APPLY_WAIT)) {
+        if (!monitor.recovery().awaitAppliedBelow(walStart, APPLY_WAIT)) {
             throw new IllegalStateException("batches before " + walStart + " were not applied within " + APPLY_WAIT);
         }
-        List<byte[]> layers = monitor.captureLayers(IO_WAIT);
+        List<byte[]> layers = monitor.recovery().captureLayers(IO_WAIT);
         Path file = Checkpoints.write(dir, walStart, layers);
         List<Path> all = Checkpoints.list(dir);
         for (int i = Checkpoints.KEEP; i < all.size(); i++) {

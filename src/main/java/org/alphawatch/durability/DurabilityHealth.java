@@ -53,9 +53,9 @@ public final class DurabilityHealth {
         walBytesOnDisk = bytes;
     }
 
-    /** Recovery with {@code --recover} skipped damaged state: what was lost (stays reported). */
-    void recoveredWithLoss(String what) {
-        recoveryLoss = what;
+    /** Recovery lost something (damaged state skipped with {@code --recover}): what, added to the report, which stays. */
+    synchronized void recoveredWithLoss(String what) {
+        recoveryLoss = recoveryLoss == null ? what : recoveryLoss + "; " + what;
     }
 
     public boolean healthy() {

@@ -20,6 +20,7 @@ import org.alphawatch.io.NpyReader;
 import org.alphawatch.io.PartialMoments;
 import org.alphawatch.pipeline.ActivationBatch;
 import org.alphawatch.pipeline.BatchKind;
+import org.alphawatch.pipeline.Delivery;
 import org.alphawatch.pipeline.LayerKey;
 import org.alphawatch.pipeline.MonitorConfig;
 import org.slf4j.Logger;
@@ -271,7 +272,7 @@ public final class WalReader {
                 byte type = buf.get(i + FRAME);
                 long seq = buf.getLong(i + FRAME + 1);
                 if (len >= 9 && len <= WriteAheadLog.MAX_RECORD && len <= end - p - FRAME
-                        && type >= WriteAheadLog.BATCH && type <= WriteAheadLog.PARTIAL && seq > after
+                        && type >= WriteAheadLog.BATCH && type <= WriteAheadLog.NUMBERED_PARTIAL && seq > after
                         && frameAt(ch, p, end, after) != null) {
                     return p;
                 }
@@ -293,12 +294,15 @@ public final class WalReader {
             return;
         }
         LayerKey key = new LayerKey(in.string("run"), in.string("layer"));
-        if (r.type() == WriteAheadLog.PARTIAL) {
+        if (r.type() == WriteAheadLog.PARTIAL || r.type() == WriteAheadLog.NUMBERED_PARTIAL) {
             String source = in.string("source");
+            // Decoded, not validated: the admission checks decide (a refusal is reported, not a corrupt log).
             List<PartialMoments> p = PartialMoments.decodeAll(in.block("partial"), "write-ahead log partial",
-                    MonitorConfig.MAX_DIMS_LIMIT);
+                    MonitorConfig.MAX_DIMS_LIMIT, false);
+            Delivery delivery = r.type() == WriteAheadLog.NUMBERED_PARTIAL ? delivery(in) : null;
             in.end();
-            visitor.batch(r.seq(), ActivationBatch.partials(key, p, source.isEmpty() ? null : source));
+            visitor.batch(r.seq(), ActivationBatch.partials(key, p, source.isEmpty() ? null : source)
+                    .withDelivery(delivery));
             return;
         }
         long step = in.i64("step", 0, Long.MAX_VALUE);
@@ -309,10 +313,23 @@ public final class WalReader {
         int repeat = (byte) in.u8("repeat");
         NpyArray values = array(in.block("values"), "values");
         byte[] latentBytes = in.block("latent");
-        String source = r.type() == WriteAheadLog.SOURCED_BATCH ? in.string("source") : null;
+        String source = r.type() == WriteAheadLog.SOURCED_BATCH || r.type() == WriteAheadLog.NUMBERED_BATCH
+                ? in.string("source") : null;
+        Delivery delivery = r.type() == WriteAheadLog.NUMBERED_BATCH ? delivery(in) : null;
         in.end();
         visitor.batch(r.seq(), new ActivationBatch(key, step, BatchKind.values()[kind], repeat, values,
-                latentBytes.length == 0 ? null : array(latentBytes, "latent"), null, source));
+                latentBytes.length == 0 ? null : array(latentBytes, "latent"), null,
+                source == null || source.isEmpty() ? null : source, delivery));
+    }
+
+    private static Delivery delivery(BinaryReader in) {
+        String sender = in.string("sender");
+        long number = in.i64("request number", 1, Long.MAX_VALUE);
+        try {
+            return new Delivery(sender, number);
+        } catch (IllegalArgumentException e) {
+            throw new FormatException(e.getMessage());
+        }
     }
 
     /** Version 1 payloads: DataOutputStream (big-endian) fields. */

@@ -32,7 +32,9 @@ import org.slf4j.LoggerFactory;
  * batch (type 1):  string run, string layer, u64 step, u8 kind, i8 repeat, block .npy values, block .npy latent (empty: none)
  * delete (type 2): string run
  * batch from a named sender (type 3): as type 1, then string source
- * partial accumulators (type 4): string run, string layer, string source (empty: none), block partials (AWPA v1, back to back)
+ * partial accumulators (type 4): string run, string layer, string source (empty: none), block partials (AWPA, back to back)
+ * numbered batch (type 5): as type 1, then string source (empty: none), string sender, u64 request number
+ * numbered partial accumulators (type 6): as type 4, then string sender, u64 request number
  * </pre>
  *
  * (strings: u16 length + UTF-8; blocks: u32 length + bytes). One writer thread appends whatever is
@@ -53,6 +55,8 @@ public final class WriteAheadLog implements BatchLog, AutoCloseable {
     static final byte DELETE = 2;
     static final byte SOURCED_BATCH = 3;
     static final byte PARTIAL = 4;
+    static final byte NUMBERED_BATCH = 5;
+    static final byte NUMBERED_PARTIAL = 6;
     static final int MAX_RECORD = 1 << 30;
 
     private record Entry(long seq, byte[] record, CompletableFuture<Void> done, long rotateTo) {}
@@ -165,16 +169,24 @@ public final class WriteAheadLog implements BatchLog, AutoCloseable {
             java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
             batch.partials().forEach(p -> all.writeBytes(p.encode()));
             byte[] partial = all.toByteArray();
-            BinaryWriter w = new BinaryWriter(partial.length + 200);
+            BinaryWriter w = new BinaryWriter(partial.length + 300);
             w.string(batch.key().run()).string(batch.key().layer())
                     .string(batch.source() == null ? "" : batch.source()).block(partial);
-            return frame(PARTIAL, seq, w.toByteArray());
+            if (batch.delivery() != null) {
+                w.string(batch.delivery().sender()).i64(batch.delivery().seq());
+            }
+            return frame(batch.delivery() == null ? PARTIAL : NUMBERED_PARTIAL, seq, w.toByteArray());
         }
         byte[] values = npy(batch.values());
         byte[] latent = batch.latent() == null ? new byte[0] : npy(batch.latent());
-        BinaryWriter w = new BinaryWriter(values.length + latent.length + 200);
+        BinaryWriter w = new BinaryWriter(values.length + latent.length + 300);
         w.string(batch.key().run()).string(batch.key().layer()).i64(batch.step()).u8(batch.kind().ordinal())
                 .u8(batch.repeat()).block(values).block(latent);
+        if (batch.delivery() != null) {
+            w.string(batch.source() == null ? "" : batch.source()).string(batch.delivery().sender())
+                    .i64(batch.delivery().seq());
+            return frame(NUMBERED_BATCH, seq, w.toByteArray());
+        }
         if (batch.source() != null) {
             w.string(batch.source());
         }

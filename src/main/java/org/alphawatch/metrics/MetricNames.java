@@ -49,6 +49,8 @@ public final class MetricNames {
     public static final String INGEST_STAGE = "alphawatch.ingest.stage";
     /** alphawatch_ingest_rejected_total{reason} */
     public static final String INGEST_REJECTED = "alphawatch.ingest.rejected";
+    /** alphawatch_ingest_duplicates_total: numbered requests received again (retries) and not applied twice */
+    public static final String INGEST_DUPLICATES = "alphawatch.ingest.duplicates";
     /** alphawatch_layer_last_update_timestamp_seconds{run,layer} */
     public static final String LAST_UPDATE = "alphawatch.layer.last.update.timestamp";
     /** alphawatch_queue_batches: admitted batches not yet applied */

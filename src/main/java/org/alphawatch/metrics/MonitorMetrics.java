@@ -23,6 +23,7 @@ import org.alphawatch.pipeline.Monitor;
 import org.alphawatch.pipeline.MonitorObserver;
 import org.alphawatch.pipeline.MonitorObserver.Stage;
 import org.alphawatch.pipeline.RejectReason;
+import org.alphawatch.pipeline.Removal;
 
 /**
  * Publishes the monitor to Micrometer (Prometheus registry). Per-layer gauges read a value object
@@ -33,6 +34,7 @@ public final class MonitorMetrics implements MonitorObserver {
     private final PrometheusMeterRegistry registry;
     private final Map<LayerKey, LayerMeters> layers = new ConcurrentHashMap<>();
     private final Map<RejectReason, Counter> rejected = new ConcurrentHashMap<>();
+    private final Counter duplicates;
     private final Map<Stage, Timer> stages = new java.util.EnumMap<>(Stage.class);
 
     /** Latest values of one layer; a snapshot swaps the whole object. */
@@ -76,6 +78,9 @@ public final class MonitorMetrics implements MonitorObserver {
             rejected.put(r, Counter.builder(INGEST_REJECTED).tag(TAG_REASON, r.label())
                     .description("Batches or requests refused, by reason").register(registry));
         }
+        duplicates = Counter.builder(INGEST_DUPLICATES)
+                .description("Numbered requests received again (client retries), acknowledged and not applied twice")
+                .register(registry);
     }
 
     public PrometheusMeterRegistry registry() {
@@ -194,6 +199,11 @@ public final class MonitorMetrics implements MonitorObserver {
     }
 
     @Override
+    public void duplicate(LayerKey key) {
+        duplicates.increment();
+    }
+
+    @Override
     public void refreshCoalesced(LayerKey key) {
         LayerMeters m = layers.get(key);
         if (m != null) {
@@ -248,7 +258,7 @@ public final class MonitorMetrics implements MonitorObserver {
     }
 
     @Override
-    public void layerRemoved(LayerKey key) {
+    public void layerRemoved(LayerKey key, Removal why) {
         LayerMeters m = layers.remove(key);
         if (m == null) {
             omitted.updateAndGet(n -> Math.max(0, n - 1));

@@ -11,15 +11,27 @@ import org.alphawatch.io.PartialMoments;
  * sum of their {@link PartialMoments#samples()}).
  * For {@link BatchKind#PROBE} the rows are ordered along an input path and {@code latent}
  * (rows x q, optional) holds the input's latent coordinates. {@code repeat} is 0 or 1 for the two
- * passes of a cross-validated spectrum, -1 otherwise. Immutable by convention: the arrays are
- * owned by the batch and never written after construction.
+ * passes of a cross-validated spectrum, -1 otherwise. {@code source} names the sender's rank or
+ * process for per-source counts (null: anonymous); {@code delivery} numbers the request for
+ * exactly-once delivery (null: not numbered, every copy is applied). Immutable by convention: the
+ * arrays are owned by the batch and never written after construction.
  */
 public record ActivationBatch(LayerKey key, long step, BatchKind kind, int repeat, NpyArray values, NpyArray latent,
-                              List<PartialMoments> partials, String source) {
+                              List<PartialMoments> partials, String source, Delivery delivery) {
     public static final int NO_REPEAT = -1;
 
     public ActivationBatch(LayerKey key, long step, BatchKind kind, int repeat, NpyArray values, NpyArray latent) {
-        this(key, step, kind, repeat, values, latent, null, null);
+        this(key, step, kind, repeat, values, latent, null, null, null);
+    }
+
+    public ActivationBatch(LayerKey key, long step, BatchKind kind, int repeat, NpyArray values, NpyArray latent,
+                           List<PartialMoments> partials, String source) {
+        this(key, step, kind, repeat, values, latent, partials, source, null);
+    }
+
+    /** This batch numbered for exactly-once delivery. */
+    public ActivationBatch withDelivery(Delivery d) {
+        return new ActivationBatch(key, step, kind, repeat, values, latent, partials, source, d);
     }
 
     /**
@@ -54,9 +66,35 @@ public record ActivationBatch(LayerKey key, long step, BatchKind kind, int repea
         return new ActivationBatch(key, step, BatchKind.TRAIN, NO_REPEAT, values, null);
     }
 
-    /** Samples of the partials (0 for rows). */
+    /** Samples of the partials (0 for rows), saturating at Long.MAX_VALUE (admission refuses beyond 2^53). */
     public long partialSamples() {
-        return partials == null ? 0 : partials.stream().mapToLong(PartialMoments::samples).sum();
+        long n = 0;
+        if (partials != null) {
+            for (PartialMoments p : partials) {
+                n = p.samples() > Long.MAX_VALUE - n ? Long.MAX_VALUE : n + p.samples();
+            }
+        }
+        return n;
+    }
+
+    /** Samples the batch adds to its layer's window: rows of a train batch, the partials' samples; probes add none. */
+    public long windowSamples() {
+        if (partials != null) {
+            return partialSamples();
+        }
+        return kind == BatchKind.TRAIN && repeat == NO_REPEAT ? values.rows() : 0;
+    }
+
+    /** Pairs the batch adds to its layer's repeat pairs (at most): a repeat pass's rows, the partials' pairs. */
+    public long repeatPairs() {
+        if (partials != null) {
+            long n = 0;
+            for (PartialMoments p : partials) {
+                n = p.pairs() > Long.MAX_VALUE - n ? Long.MAX_VALUE : n + p.pairs();
+            }
+            return n;
+        }
+        return repeat == 1 ? values.rows() : 0;
     }
 
     /** Rows the batch stands for (for partials, their samples, capped at the int range). */

@@ -1,5 +1,6 @@
 package org.alphawatch.pipeline;
 
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -7,6 +8,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.alphawatch.core.analysis.AnalysisWorkspace;
 import org.alphawatch.core.analysis.SpectrumAnalyzer;
 import org.alphawatch.core.analysis.SpectrumReport;
@@ -40,8 +42,8 @@ final class LayerMonitor {
     /** An admitted (and, with a log, durable) batch. */
     record Apply(ActivationBatch batch, long seq, Ticket ticket, long admittedNanos) implements Event {}
 
-    /** An admitted batch that could not be made durable: release it, apply nothing. */
-    record Failed(Ticket ticket) implements Event {}
+    /** An admitted batch that could not be made durable: release it (and the samples it reserved), apply nothing. */
+    record Failed(Ticket ticket, long samples, long pairs) implements Event {}
 
     record Tick() implements Event {}
 
@@ -62,6 +64,20 @@ final class LayerMonitor {
     /** Memory charged to this layer by the registry. */
     long chargedBytes;
     boolean repeatsCharged;
+    /** Samples and repeat pairs admitted (applied or on their way): what the 2^53 cap is checked against. */
+    final AtomicLong admittedSamples = new AtomicLong();
+    final AtomicLong admittedPairs = new AtomicLong();
+
+    /** The newest request admitted from a sender: its number, sequence number and durability. */
+    record Admitted(long number, long seq, CompletableFuture<Void> durable) {}
+
+    /** Newest admitted request per sender (admission lock); the least recently used is forgotten first. */
+    private final Map<String, Admitted> admittedBySender = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Admitted> eldest) {
+            return size() > MonitorConfig.MAX_SENDERS_PER_LAYER;
+        }
+    };
 
     private final LayerContext ctx;
     private final WindowedCovariance window;
@@ -70,6 +86,13 @@ final class LayerMonitor {
     private final LayerSnapshots snapshots;
 
     // Writer-thread state.
+    /** Last request number applied per sender: saved with the layer, so exactly-once survives restarts. */
+    private final Map<String, Long> appliedBySender = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
+            return size() > MonitorConfig.MAX_SENDERS_PER_LAYER;
+        }
+    };
     private RepeatPairs repeats;
     private long lastAppliedSeq;
     /** The last sequence number in the state this layer was restored from (recovery skips older records). */
@@ -93,11 +116,12 @@ final class LayerMonitor {
     private AnalysisWorkspace workspace; // refresh jobs only: reused, so a refresh allocates no d x d array
 
     LayerMonitor(LayerKey key, int dims, LayerContext ctx) {
-        this(key, dims, ctx, WindowedCovariance.create(dims, ctx.config().windowSpec(dims)), null, 0, List.of());
+        this(key, dims, ctx, WindowedCovariance.create(dims, ctx.config().windowSpec(dims)), null, 0, List.of(),
+                Map.of());
     }
 
     private LayerMonitor(LayerKey key, int dims, LayerContext ctx, WindowedCovariance window, RepeatPairs repeats,
-                         long lastAppliedSeq, List<HistoryPoint> history) {
+                         long lastAppliedSeq, List<HistoryPoint> history, Map<String, Long> applied) {
         this.key = key;
         this.dims = dims;
         this.ctx = ctx;
@@ -112,16 +136,35 @@ final class LayerMonitor {
         this.mailbox = new LayerMailbox<>(ctx.ingest(), this::handle);
         this.account = new RefreshScheduler.Account(1e-9 * Math.pow(dims, 3) * (1 + window.spec().groups()));
         this.totalSamples = window.totalSamples();
+        this.admittedSamples.set(window.totalSamples());
+        this.admittedPairs.set(repeats == null ? 0 : repeats.pairs());
+        this.appliedBySender.putAll(applied);
+        applied.forEach((sender, number) -> admittedBySender.put(sender,
+                new Admitted(number, lastAppliedSeq, Admission.DONE)));
     }
 
-    /** A layer rebuilt from saved state: visible, with its window, repeat pairs and history. */
+    /** A layer rebuilt from saved state: visible, with its window, repeat pairs, history and senders. */
     static LayerMonitor restore(LayerState.Restored s, LayerContext ctx) {
         LayerMonitor m = new LayerMonitor(s.key(), s.dims(), ctx, s.window(), s.repeats(), s.lastAppliedSeq(),
-                s.history());
+                s.history(), s.senders());
         m.visible = true;
         // A restored layer has no snapshot yet: the next tick refreshes it.
         m.refreshedVersion = -1;
         return m;
+    }
+
+    /** The newest request admitted from {@code sender}, or null (admission lock held). */
+    Admitted admitted(String sender) {
+        return admittedBySender.get(sender);
+    }
+
+    /** Records an admitted numbered request (admission lock held). */
+    void admit(Delivery d, long seq, CompletableFuture<Void> durable) {
+        admittedBySender.put(d.sender(), new Admitted(d.seq(), seq, durable));
+    }
+
+    boolean hasRepeats() {
+        return repeats != null;
     }
 
     /** Posts an event; the caller has counted it as outstanding work ({@link LayerContext#posted()}). */
@@ -163,6 +206,17 @@ final class LayerMonitor {
             long start = System.nanoTime();
             ctx.observer().timed(MonitorObserver.Stage.QUEUE_WAIT, start - a.admittedNanos());
             ActivationBatch batch = a.batch();
+            Delivery d = batch.delivery();
+            if (d != null) {
+                Long last = appliedBySender.get(d.sender());
+                if (last != null && d.seq() <= last) {
+                    // Two copies of one request admitted (two ingest nodes published a retry): apply one.
+                    ctx.observer().duplicate(key);
+                    releaseReserved(batch);
+                    return;
+                }
+                appliedBySender.put(d.sender(), d.seq());
+            }
             lastAppliedSeq = Math.max(lastAppliedSeq, a.seq());
             lastAppliedMillis = ctx.clock().getAsLong();
             if (batch.partials() != null) {
@@ -193,10 +247,20 @@ final class LayerMonitor {
             if (every > 0 && samplesSinceRefresh >= every) {
                 requestRefresh();
             }
+        } catch (RuntimeException e) {
+            // Admission checked everything the window needs, so this is a bug: loud and counted, never silent.
+            LOG.error("{}: admitted batch {} could not be applied: {}", key, a.seq(), e.toString(), e);
+            ctx.observer().rejected(RejectReason.APPLY_FAILED);
         } finally {
             pendingAdmissions.decrementAndGet();
             a.ticket().release();
         }
+    }
+
+    /** A batch that will not be applied gives back the samples it reserved against the cap. */
+    private void releaseReserved(ActivationBatch batch) {
+        admittedSamples.addAndGet(-batch.windowSamples());
+        admittedPairs.addAndGet(-batch.repeatPairs());
     }
 
     /** A trainer's partial accumulator: merged whole into the window (and its repeat pairs into the pairs). */
@@ -231,6 +295,8 @@ final class LayerMonitor {
     }
 
     private void failed(Failed f) {
+        admittedSamples.addAndGet(-f.samples());
+        admittedPairs.addAndGet(-f.pairs());
         pendingAdmissions.decrementAndGet();
         f.ticket().release();
         if (!visible) {
@@ -240,7 +306,8 @@ final class LayerMonitor {
 
     private void capture(Capture c) {
         try {
-            c.result().complete(LayerState.write(key, dims, lastAppliedSeq, window, repeats, snapshots.history()));
+            c.result().complete(LayerState.write(key, dims, lastAppliedSeq, window, repeats, snapshots.history(),
+                    appliedBySender));
         } catch (RuntimeException e) {
             c.result().completeExceptionally(e);
         }

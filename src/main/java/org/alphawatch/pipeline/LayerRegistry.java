@@ -98,12 +98,12 @@ final class LayerRegistry {
     }
 
     /** Unregisters a layer and releases its charge (lock held); false when it was not registered. */
-    boolean remove(LayerMonitor layer) {
+    boolean remove(LayerMonitor layer, Removal why) {
         if (!layers.remove(layer.key, layer)) {
             return false;
         }
         memoryCharged -= layer.chargedBytes;
-        observer.layerRemoved(layer.key);
+        observer.layerRemoved(layer.key, why);
         return true;
     }
 

@@ -4,7 +4,9 @@ import java.io.ByteArrayInputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.alphawatch.core.format.BinaryReader;
 import org.alphawatch.core.format.BinaryWriter;
 import org.alphawatch.core.format.FormatException;
@@ -15,35 +17,38 @@ import org.alphawatch.core.window.WindowSpec;
 import org.alphawatch.core.window.WindowedCovariance;
 
 /**
- * The saved state of one layer, as checkpoints hold it (docs/durability.md). Version 2 (written):
+ * The saved state of one layer, as checkpoints hold it (docs/durability.md). Version 3 (written):
  *
  * <pre>
- * u32 magic "AWLS"   u16 version 2
+ * u32 magic "AWLS"   u16 version 3
  * string run         string layer        u32 dims      u64 last applied sequence number
  * block window state (WindowedCovariance, its own versioned and checksummed layout)
  * u8 has repeats     [i64 span, block cross state, block previous cross state (may be empty)]
  * u32 history points { i64 step, i64 time ms, 9 f64 (alpha, ci lo, ci hi, r2, effective rank,
  *                      participation ratio, stable rank, energy slope, cv alpha), i64 window samples }
+ * u32 senders        { string sender, u64 last request number applied }     (least recent first)
  * u32 CRC32C of everything before
  * </pre>
  *
- * (little-endian; strings: u16 length + UTF-8; blocks: u32 length + bytes). Version 1 (big-endian,
- * written before the sliding window existed) is still read: its accumulator shards become the
- * groups of a cumulative window (a decay window when the monitor is configured for decay).
+ * (little-endian; strings: u16 length + UTF-8; blocks: u32 length + bytes). Version 2 is version 3
+ * without the senders. Version 1 (big-endian, written before the sliding window existed) is still
+ * read: its accumulator shards become the groups of a cumulative window (a decay window when the
+ * monitor is configured for decay).
  */
 final class LayerState {
     private static final int MAGIC = 0x534c5741; // "AWLS" little-endian
-    private static final int VERSION = 2;
+    private static final int VERSION = 3;
+    private static final int V2 = 2;
     private static final int V1 = 1;
 
     /** A decoded layer state. */
     record Restored(LayerKey key, int dims, long lastAppliedSeq, WindowedCovariance window, RepeatPairs repeats,
-                    List<HistoryPoint> history) {}
+                    List<HistoryPoint> history, Map<String, Long> senders) {}
 
     private LayerState() {}
 
     static byte[] write(LayerKey key, int dims, long lastAppliedSeq, WindowedCovariance window, RepeatPairs repeats,
-                        List<HistoryPoint> history) {
+                        List<HistoryPoint> history, Map<String, Long> senders) {
         BinaryWriter w = new BinaryWriter(256);
         w.i32(MAGIC).u16(VERSION).string(key.run()).string(key.layer()).i32(dims).i64(lastAppliedSeq);
         w.block(window.toByteArray());
@@ -58,6 +63,10 @@ final class LayerState {
                 w.f64(v);
             }
             w.i64(p.windowSamples());
+        }
+        w.i32(senders.size());
+        for (Map.Entry<String, Long> e : senders.entrySet()) {
+            w.string(e.getKey()).i64(e.getValue());
         }
         return w.toByteArrayWithCrc();
     }
@@ -82,8 +91,8 @@ final class LayerState {
             throw new FormatException(what + ": bad magic (not a layer state)");
         }
         int version = r.u16("version");
-        if (version != VERSION) {
-            throw new FormatException(what + ": version " + version + " is not supported");
+        if (version != VERSION && version != V2) {
+            throw new FormatException(what + ": version " + version + " is not supported (1..3)");
         }
         LayerKey key = key(r.string("run"), r.string("layer"));
         int dims = r.i32("dims", 1, MonitorConfig.MAX_DIMS_LIMIT);
@@ -104,8 +113,46 @@ final class LayerState {
             }
             history.add(point(step, time, v, r.i64("history window samples")));
         }
+        Map<String, Long> senders = new LinkedHashMap<>();
+        if (version >= VERSION) {
+            int k = r.i32("senders", 0, MonitorConfig.MAX_SENDERS_PER_LAYER);
+            for (int i = 0; i < k; i++) {
+                String sender = r.string("sender");
+                if (!Names.valid(sender)) {
+                    throw new FormatException(what + ": sender name '" + sender + "' is invalid");
+                }
+                senders.put(sender, r.i64("sender's last request number", 1, Long.MAX_VALUE));
+            }
+        }
         r.end();
-        return new Restored(key, dims, seq, window, repeats, history);
+        return new Restored(key, dims, seq, window, repeats, history, senders);
+    }
+
+    /**
+     * The "run/layer" a saved state names, read without trusting the rest (for naming a state that
+     * does not decode); null when even the names cannot be read.
+     */
+    static String peekName(byte[] bytes) {
+        try {
+            if (bytes.length >= 4 && bytes[0] == 0 && bytes[1] == 0 && bytes[2] == 0 && bytes[3] == V1) {
+                DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes, 4, bytes.length - 4));
+                return new LayerKey(in.readUTF(), in.readUTF()).toString();
+            }
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            if (b.getInt() != MAGIC) {
+                return null;
+            }
+            b.getShort();
+            return new LayerKey(peekString(b), peekString(b)).toString();
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    private static String peekString(java.nio.ByteBuffer b) {
+        byte[] s = new byte[b.getShort() & 0xffff];
+        b.get(s);
+        return new String(s, java.nio.charset.StandardCharsets.UTF_8);
     }
 
     private static LayerKey key(String run, String layer) {
@@ -162,7 +209,7 @@ final class LayerState {
             WindowSpec spec = config.window() == WindowMode.DECAY
                     ? WindowSpec.decay(config.windowSpec(dims).samples(), shards) : WindowSpec.cumulative(shards);
             WindowedCovariance window = WindowedCovariance.ofGroups(dims, spec, groups, stepMin, stepMax);
-            return new Restored(key, dims, seq, window, repeats, history);
+            return new Restored(key, dims, seq, window, repeats, history, Map.of());
         } catch (IOException e) {
             throw new FormatException("layer state v1: truncated (" + e.getMessage() + ")");
         }

@@ -49,6 +49,12 @@ public record MonitorConfig(WindowMode window, long windowSamples, int ciGroups,
     public static final int MAX_DIMS_LIMIT = CovarianceAccumulator.MAX_DIMS;
     /** Senders (the {@code source} parameter) a layer counts by name; more are counted as "(other)". */
     public static final int MAX_SOURCES_PER_LAYER = 256;
+    /**
+     * Numbered senders (exactly-once delivery) a layer remembers; beyond, the least recently heard
+     * is forgotten, and a retry of its old request would be applied again. Bounds state at about
+     * 100 bytes per sender.
+     */
+    public static final int MAX_SENDERS_PER_LAYER = 1024;
     /** Senders whose repeat 0 may wait for its repeat 1 at once, per layer; more repeat 0s are refused. */
     public static final int MAX_WAITING_REPEAT_SENDERS = 64;
     /** d x d buffers a refresh of a layer works in (the merged window and the solver's copy). */

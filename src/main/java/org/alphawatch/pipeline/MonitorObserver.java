@@ -30,7 +30,10 @@ public interface MonitorObserver {
     /** A mature snapshot became the layer's current spectrum. */
     default void snapshot(LayerSnapshot snapshot) {}
 
-    default void layerRemoved(LayerKey key) {}
+    default void layerRemoved(LayerKey key, Removal why) {}
+
+    /** A numbered request came again (a client's retry) and was acknowledged without being applied. */
+    default void duplicate(LayerKey key) {}
 
     MonitorObserver NONE = new MonitorObserver() {};
 
@@ -79,8 +82,13 @@ public interface MonitorObserver {
             }
 
             @Override
-            public void layerRemoved(LayerKey key) {
-                list.forEach(o -> o.layerRemoved(key));
+            public void layerRemoved(LayerKey key, Removal why) {
+                list.forEach(o -> o.layerRemoved(key, why));
+            }
+
+            @Override
+            public void duplicate(LayerKey key) {
+                list.forEach(o -> o.duplicate(key));
             }
         };
     }

@@ -13,6 +13,8 @@ public enum RejectReason {
     /** A value whose square would overflow float64 arithmetic (beyond 1e100 in magnitude). */
     VALUE_OUT_OF_RANGE(400),
     DIMS_MISMATCH(400),
+    /** The layer would hold more than 2^53 samples (counts stay exact in float64 up to there). */
+    TOO_MANY_SAMPLES(400),
     UNSUPPORTED_MEDIA_TYPE(415),
     BODY_TOO_LARGE(413),
     /** Bodies being received and decoded already hold the whole body-memory budget; retry. */
@@ -27,7 +29,9 @@ public enum RejectReason {
     TOO_MANY_RUNS(507),
     TOO_MANY_LAYERS(507),
     TOO_MANY_DIMS(400),
-    SHUTTING_DOWN(503);
+    SHUTTING_DOWN(503),
+    /** A batch admitted earlier could not be applied (a bug): counted so that no loss is silent. */
+    APPLY_FAILED(500);
 
     private final int httpStatus;
 

@@ -59,6 +59,8 @@ public final class JsonFields {
 
     // Spectrum document: refresh, window, fit line, projection
     public static final String SEQUENCE = "sequence";
+    public static final String DUPLICATE = "duplicate";
+    public static final String INSTANCE = "instance";
     public static final String REFRESHED_AT_MS = "refreshed_at_ms";
     public static final String REFRESH_SECONDS = "refresh_seconds";
     public static final String PARTIAL_SPECTRUM = "partial_spectrum";
@@ -135,6 +137,9 @@ public final class JsonFields {
     public static final String REFUSED_PARTITIONS = "refused_partitions";
     public static final String RECORDS_APPLIED = "records_applied";
     public static final String RECORDS_UNREADABLE = "records_unreadable";
+    public static final String RECORDS_REFUSED = "records_refused";
+    public static final String LAST_REFUSAL = "last_refusal";
+    public static final String REFUSED_LAYERS = "refused_layers";
     public static final String CHECKPOINTS = "checkpoints";
     public static final String RUNNING = "running";
 

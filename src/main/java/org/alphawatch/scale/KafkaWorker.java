@@ -15,8 +15,10 @@ import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.alphawatch.durability.WalReader;
 import org.alphawatch.pipeline.ActivationBatch;
+import org.alphawatch.pipeline.Admission;
 import org.alphawatch.pipeline.LayerKey;
 import org.alphawatch.pipeline.Monitor;
+import org.alphawatch.pipeline.RecoveryPort;
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -60,6 +62,11 @@ final class KafkaWorker implements ConsumerRebalanceListener, AutoCloseable {
     /** Partitions whose checkpoint cannot be read: paused, reported, never started from scratch. */
     private final Map<Integer, String> refused = new ConcurrentHashMap<>();
     private final AtomicLong applied = new AtomicLong();
+    /** Layers whose saved state could not be read: their records are refused, the others go on. */
+    private final Map<String, String> refusedLayers = new ConcurrentHashMap<>();
+    /** Records the monitor refused (acknowledged by ingest, so nobody can be told): by reason. */
+    private final Map<String, AtomicLong> refusedRecords = new ConcurrentHashMap<>();
+    private volatile String lastRefusal;
     private final AtomicLong unreadable = new AtomicLong();
     private final AtomicLong checkpoints = new AtomicLong();
     private volatile long lastCheckpointMillis = -1;
@@ -133,12 +140,21 @@ final class KafkaWorker implements ConsumerRebalanceListener, AutoCloseable {
                         throw new IllegalStateException("layer " + batch.key() + " belongs to partition "
                                 + partitionOf(batch.key()));
                     }
-                    monitor.replay(monitor.lastSeq() + 1, batch);
+                    String unreadableLayer = refusedLayers.get(batch.key().toString());
+                    if (unreadableLayer != null) {
+                        refusedRecord(partition, r.offset(), batch.key(), "layer_unreadable", unreadableLayer);
+                        return;
+                    }
+                    // The live door, as HTTP ingest: validated, limited, budgeted, de-duplicated.
+                    Admission a = monitor.ingest().offerFromWorker(batch);
+                    if (!a.ok()) {
+                        refusedRecord(partition, r.offset(), batch.key(), a.reason().label(), a.message());
+                    }
                 }
 
                 @Override
                 public void delete(long seq, String run) {
-                    monitor.replayDelete(monitor.lastSeq() + 1, run, key -> partitionOf(key) == partition);
+                    monitor.ingest().deleteFromWorker(run, key -> partitionOf(key) == partition);
                 }
             });
             applied.incrementAndGet();
@@ -153,6 +169,13 @@ final class KafkaWorker implements ConsumerRebalanceListener, AutoCloseable {
         next.put(partition, r.offset() + 1);
     }
 
+    private void refusedRecord(int partition, long offset, LayerKey key, String reason, String message) {
+        refusedRecords.computeIfAbsent(reason, k -> new AtomicLong()).incrementAndGet();
+        lastRefusal = settings.topic() + "-" + partition + " offset " + offset + " (" + key + "): " + reason + ": "
+                + message;
+        LOG.error("record refused, its data is not applied: {}", lastRefusal);
+    }
+
     /** Saves the partitions' layers with their next offsets (after every record handed over is applied). */
     private void checkpoint(Collection<Integer> parts) {
         if (parts.isEmpty()) {
@@ -160,7 +183,7 @@ final class KafkaWorker implements ConsumerRebalanceListener, AutoCloseable {
         }
         Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>();
         try {
-            if (!monitor.awaitAppliedBelow(monitor.lastSeq() + 1, APPLY_WAIT)) {
+            if (!monitor.recovery().awaitAppliedBelow(monitor.recovery().lastSeq() + 1, APPLY_WAIT)) {
                 throw new IllegalStateException("records were not applied within " + APPLY_WAIT);
             }
             for (int p : parts) {
@@ -168,7 +191,7 @@ final class KafkaWorker implements ConsumerRebalanceListener, AutoCloseable {
                 if (offset == null) {
                     continue;
                 }
-                store.save(p, offset, monitor.captureLayers(inPartition(Set.of(p)), APPLY_WAIT));
+                store.save(p, offset, monitor.recovery().captureLayers(inPartition(Set.of(p)), APPLY_WAIT));
                 commit.put(new TopicPartition(settings.topic(), p), new OffsetAndMetadata(offset, "checkpoint"));
             }
             checkpoints.incrementAndGet();
@@ -199,7 +222,16 @@ final class KafkaWorker implements ConsumerRebalanceListener, AutoCloseable {
                     consumer.seekToBeginning(List.of(tp));
                     next.put(p, 0L);
                 } else {
-                    monitor.restoreLayers(saved.layers());
+                    RecoveryPort.Restored restored = monitor.recovery().restoreLayers(saved.layers());
+                    for (RecoveryPort.Unreadable bad : restored.unreadable()) {
+                        // That layer alone is refused: its records are skipped (and counted) until an
+                        // operator restores its state; the partition's other layers go on.
+                        String name = bad.layer() == null ? "layer #" + bad.index() : bad.layer();
+                        refusedLayers.put(name, "partition " + p + " checkpoint: " + bad.problem());
+                        lastError = "partition " + p + ": " + name + " is unreadable: " + bad.problem();
+                        LOG.error("partition {}: {} in its checkpoint is unreadable ({}); its records are refused",
+                                p, name, bad.problem());
+                    }
                     consumer.seek(tp, saved.nextOffset());
                     next.put(p, saved.nextOffset());
                 }
@@ -234,7 +266,7 @@ final class KafkaWorker implements ConsumerRebalanceListener, AutoCloseable {
     }
 
     private void release(Set<Integer> parts) {
-        monitor.releaseLayers(inPartition(parts));
+        monitor.recovery().releaseLayers(inPartition(parts));
         parts.forEach(p -> {
             next.remove(p);
             owned.remove(p);
@@ -251,8 +283,9 @@ final class KafkaWorker implements ConsumerRebalanceListener, AutoCloseable {
         return out;
     }
 
+    /** Unhealthy while it stopped, a partition or a layer is refused, or an acknowledged record was refused. */
     boolean healthy() {
-        return running && refused.isEmpty();
+        return running && refused.isEmpty() && refusedLayers.isEmpty() && refusedRecords.isEmpty();
     }
 
     Map<String, Object> status() {
@@ -261,6 +294,11 @@ final class KafkaWorker implements ConsumerRebalanceListener, AutoCloseable {
         m.put(JsonFields.REFUSED_PARTITIONS, new TreeMap<>(refused));
         m.put(JsonFields.RECORDS_APPLIED, applied.get());
         m.put(JsonFields.RECORDS_UNREADABLE, unreadable.get());
+        Map<String, Long> byReason = new TreeMap<>();
+        refusedRecords.forEach((k, v) -> byReason.put(k, v.get()));
+        m.put(JsonFields.RECORDS_REFUSED, byReason);
+        m.put(JsonFields.LAST_REFUSAL, lastRefusal);
+        m.put(JsonFields.REFUSED_LAYERS, new TreeMap<>(refusedLayers));
         m.put(JsonFields.CHECKPOINTS, checkpoints.get());
         m.put(JsonFields.LAST_CHECKPOINT_MS, lastCheckpointMillis);
         m.put(JsonFields.RUNNING, running);

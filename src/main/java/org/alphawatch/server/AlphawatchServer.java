@@ -23,6 +23,7 @@ import org.alphawatch.pipeline.ActivationBatch;
 import org.alphawatch.pipeline.Admission;
 import org.alphawatch.pipeline.BatchSink;
 import org.alphawatch.pipeline.BatchKind;
+import org.alphawatch.pipeline.Delivery;
 import org.alphawatch.pipeline.LayerKey;
 import org.alphawatch.pipeline.LayerSnapshot;
 import org.alphawatch.pipeline.Monitor;
@@ -83,13 +84,17 @@ public final class AlphawatchServer implements AutoCloseable {
         void register(HttpServerRoutes routes, AlphawatchServer server);
     }
 
+    /** This process's id, on every ingest answer: a changed id tells a client the server restarted. */
+    private final String instance;
+
     public AlphawatchServer(ServerConfig config, Monitor monitor, MonitorMetrics metrics, String solverName) {
         this.config = config;
         this.monitor = monitor;
         this.metrics = metrics;
         this.solverName = solverName;
         this.bodies = new BodyBudget(config.bodyMemoryBytes());
-        this.sink = monitor;
+        this.instance = Long.toHexString(new java.security.SecureRandom().nextLong() | Long.MIN_VALUE);
+        this.sink = monitor.ingest();
     }
 
     /** Scale-out: batches and deletions go to {@code sink} instead of the local monitor. */
@@ -190,6 +195,7 @@ public final class AlphawatchServer implements AutoCloseable {
         BatchKind kind;
         int repeat;
         String source;
+        Delivery delivery;
         try {
             if (partial) {
                 for (String p : List.of(ApiPaths.PARAM_STEP, ApiPaths.PARAM_KIND, ApiPaths.PARAM_REPEAT)) {
@@ -216,6 +222,7 @@ public final class AlphawatchServer implements AutoCloseable {
                 throw new IllegalArgumentException("source '" + abbreviate(source) + "' is not a valid name (1-64 of "
                         + "A-Z a-z 0-9 . _ -, starting with a letter or digit)");
             }
+            delivery = parseDelivery(q);
         } catch (IllegalArgumentException e) {
             return reject(res, RejectReason.BAD_PARAMETER, e.getMessage());
         }
@@ -242,8 +249,8 @@ public final class AlphawatchServer implements AutoCloseable {
                 // Decoding (about 1.5 ms per MB, up to 64 MB) and admission run on a worker, so the
                 // connection's event loop keeps serving its other connections; the answer is written
                 // from the loop.
-                .then(Mono.fromSupplier(() -> partial ? acceptPartial(res, key, source, body)
-                        : accept(res, key, step, kind, repeat, source, body))
+                .then(Mono.fromSupplier(() -> partial ? acceptPartial(res, key, source, delivery, body)
+                        : accept(res, key, step, kind, repeat, source, delivery, body))
                         .subscribeOn(Schedulers.parallel())
                         .publishOn(eventLoopOf(res))
                         .flatMap(Mono::from))
@@ -263,7 +270,7 @@ public final class AlphawatchServer implements AutoCloseable {
                 .doFinally(signal -> body.release());
     }
 
-    private Publisher<Void> acceptPartial(HttpServerResponse res, LayerKey key, String source,
+    private Publisher<Void> acceptPartial(HttpServerResponse res, LayerKey key, String source, Delivery delivery,
                                           BodyBudget.Body received) {
         if (received.size() == 0) {
             return reject(res, RejectReason.BAD_NPY, "empty body: expected a partial accumulator (AWPA)");
@@ -272,17 +279,18 @@ public final class AlphawatchServer implements AutoCloseable {
         long decodeStart = System.nanoTime();
         try {
             byte[] bytes = received.bytes();
-            received.reserve(bytes.length); // the decoded doubles take about as much as the body
+            // The decoded doubles take about as much as the body, the semi-definiteness test's copy as much again.
+            received.reserve(2L * bytes.length);
             partials = PartialMoments.decodeAll(bytes, "partial accumulator", config.monitor().maxDims());
-            monitor.decoded(System.nanoTime() - decodeStart);
+            monitor.ingest().decoded(System.nanoTime() - decodeStart);
         } catch (NpyFormatException e) {
             return reject(res, RejectReason.of(e.kind()), e.getMessage());
         }
-        return admitted(res, ActivationBatch.partials(key, partials, source));
+        return admitted(res, ActivationBatch.partials(key, partials, source).withDelivery(delivery));
     }
 
     private Publisher<Void> accept(HttpServerResponse res, LayerKey key, long step, BatchKind kind, int repeat,
-                                   String source, BodyBudget.Body received) {
+                                   String source, Delivery delivery, BodyBudget.Body received) {
         if (received.size() == 0) {
             return reject(res, RejectReason.BAD_NPY, "empty body: expected a 2-D .npy array");
         }
@@ -293,7 +301,7 @@ public final class AlphawatchServer implements AutoCloseable {
             // The decoded arrays are reserved before they exist (a uint8 body decodes to 4x its size).
             received.reserve(NpyBody.decodedBytes(bytes, kind == BatchKind.PROBE));
             decoded = NpyBody.decode(bytes, kind == BatchKind.PROBE);
-            monitor.decoded(System.nanoTime() - decodeStart);
+            monitor.ingest().decoded(System.nanoTime() - decodeStart);
         } catch (NpyFormatException e) {
             return reject(res, RejectReason.of(e.kind()), e.getMessage());
         }
@@ -301,12 +309,13 @@ public final class AlphawatchServer implements AutoCloseable {
             return reject(res, RejectReason.BAD_SHAPE, "request body: the array has 0 rows");
         }
         return admitted(res, new ActivationBatch(key, step, kind, repeat, decoded.values(), decoded.latent(), null,
-                source));
+                source, delivery));
     }
 
     /** Offers a decoded batch; 202 once it is durable, or the refusal. */
     private Publisher<Void> admitted(HttpServerResponse res, ActivationBatch batch) {
         Admission a = sink.offer(batch);
+        res.header(ApiPaths.HEADER_INSTANCE, instance);
         if (!a.ok()) {
             if (a.reason().httpStatus() == 429) {
                 res.header(HttpHeaderNames.RETRY_AFTER, "1");
@@ -324,6 +333,12 @@ public final class AlphawatchServer implements AutoCloseable {
         }
         ok.put(JsonFields.DIMS, batch.dims());
         ok.put(JsonFields.SEQUENCE, a.seq());
+        ok.put(JsonFields.DUPLICATE, a.duplicate());
+        ok.put(JsonFields.INSTANCE, instance);
+        long layerSamples = monitor.admittedSamples(batch.key());
+        if (layerSamples >= 0) {
+            ok.put(JsonFields.TOTAL_SAMPLES, layerSamples);
+        }
         ok.put(JsonFields.QUEUED_BATCHES, monitor.queuedBatches());
         // Senders that aggregate keep each partial within this (0: no limit): see WindowSpec.
         ok.put(JsonFields.MAX_PARTIAL_SAMPLES, monitor.maxPartialSamples(batch.key(), batch.dims()));
@@ -333,8 +348,37 @@ public final class AlphawatchServer implements AutoCloseable {
         }
         return Mono.fromFuture(a.durable()).publishOn(eventLoopOf(res)).then(Mono.defer(() -> Mono.from(send(res, 202, ok))))
                 .onErrorResume(e -> Mono.from(error(res, 503, "not_durable",
-                        "the batch could not be made durable (" + (sink == monitor ? "write-ahead log" : "Kafka")
+                        "the batch could not be made durable (" + (sink == monitor.ingest() ? "write-ahead log" : "Kafka")
                                 + "; nothing was kept): " + e.getMessage())));
+    }
+
+    /** {@code sender} and {@code seq}, both or neither. */
+    private static Delivery parseDelivery(Map<String, List<String>> q) {
+        boolean hasSender = q.containsKey(ApiPaths.PARAM_SENDER);
+        boolean hasSeq = q.containsKey(ApiPaths.PARAM_SEQ);
+        if (hasSender != hasSeq) {
+            throw new IllegalArgumentException("sender and seq come together (exactly-once delivery): "
+                    + (hasSender ? "seq" : "sender") + " is missing");
+        }
+        if (!hasSender) {
+            return null;
+        }
+        String sender = single(q, ApiPaths.PARAM_SENDER);
+        String seq = single(q, ApiPaths.PARAM_SEQ);
+        long n;
+        try {
+            n = Long.parseLong(seq);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("seq '" + abbreviate(seq) + "' is not an integer");
+        }
+        if (!Names.valid(sender)) {
+            throw new IllegalArgumentException("sender '" + abbreviate(sender) + "' is not a valid name (1-64 of "
+                    + "A-Z a-z 0-9 . _ -, starting with a letter or digit)");
+        }
+        if (n < 1) {
+            throw new IllegalArgumentException("seq " + n + " must be >= 1");
+        }
+        return new Delivery(sender, n);
     }
 
     private static long parseStep(Map<String, List<String>> q) {
@@ -646,7 +690,8 @@ public final class AlphawatchServer implements AutoCloseable {
     }
 
     private Publisher<Void> reject(HttpServerResponse res, RejectReason reason, String detail) {
-        monitor.reject(reason, detail);
+        monitor.ingest().reject(reason, detail);
+        res.header(ApiPaths.HEADER_INSTANCE, instance);
         if (reason == RejectReason.UNAUTHORIZED) {
             res.header(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"alphawatch\"");
         }

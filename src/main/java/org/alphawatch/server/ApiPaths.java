@@ -21,6 +21,11 @@ public final class ApiPaths {
     public static final String PARAM_REPEAT = "repeat";
     /** Who sends (a rank or process name): repeat passes pair only within one sender; counted per sender. */
     public static final String PARAM_SOURCE = "source";
+    /** Exactly-once delivery: the sending instance's name and its request number for the layer (both or neither). */
+    public static final String PARAM_SENDER = "sender";
+    public static final String PARAM_SEQ = "seq";
+    /** The server process's instance id on every ingest answer: a client sees a restart. */
+    public static final String HEADER_INSTANCE = "X-Alphawatch-Instance";
 
     private ApiPaths() {}
 }

@@ -95,7 +95,7 @@ public final class DetectorTrial {
                     }
                 }
                 code.fill(rows, s.batch());
-                if (!monitor.offer(ActivationBatch.train(key, step++, NpyArray.ofFloats(rows.clone(), s.batch(),
+                if (!monitor.ingest().offer(ActivationBatch.train(key, step++, NpyArray.ofFloats(rows.clone(), s.batch(),
                         s.dims()))).ok()) {
                     throw new IllegalStateException("the monitor refused a batch");
                 }

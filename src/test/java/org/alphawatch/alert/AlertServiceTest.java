@@ -41,7 +41,7 @@ class AlertServiceTest {
             List<Alert> seen = new CopyOnWriteArrayList<>();
             alerts.alerts().subscribe(seen::add);
             LayerKey key = new LayerKey("vt", "h");
-            monitor.offer(ActivationBatch.train(key, 1, NpyArray.ofDoubles(new double[] {1, 2, 3, 5}, 2, 2)));
+            monitor.ingest().offer(ActivationBatch.train(key, 1, NpyArray.ofDoubles(new double[] {1, 2, 3, 5}, 2, 2)));
             time.advanceTimeBy(Duration.ofSeconds(290));
             assertThat(seen).isEmpty();
             time.advanceTimeBy(Duration.ofSeconds(20));

@@ -337,7 +337,7 @@ class DurabilityTest {
             assertThatThrownBy(() -> start(Durability.Mode.CHECKPOINT, dir))
                     .hasMessageContaining("is in use by another alphawatch").hasMessageContaining("pid "
                             + ProcessHandle.current().pid());
-            assertThat(first.monitor().offer(batch("a", 0, 10)).ok()).isTrue(); // the first one is unharmed
+            assertThat(first.monitor().ingest().offer(batch("a", 0, 10)).ok()).isTrue(); // the first one is unharmed
         }
         try (MonitorService again = start(Durability.Mode.WAL, dir)) {
             assertThat(again.monitor().runs()).containsOnlyKeys("dur");

@@ -233,7 +233,7 @@ class GoldenFormatsTest {
             assertThat(service.monitor().runs()).containsOnlyKeys("golden");
             assertLayer(service, "a", rows(0, 77, 6, 0), 77, 6);
             assertLayer(service, "b", rows(0, 36, 4, 2), 36, 4);
-            assertThat(service.monitor().lastSeq()).isGreaterThanOrEqualTo(8);
+            assertThat(service.monitor().recovery().lastSeq()).isGreaterThanOrEqualTo(8);
         }
     }
 }

@@ -47,7 +47,7 @@ class MonitorTimingTest {
         try (Monitor monitor = monitor(config, MonitorObserver.NONE, Schedulers.immediate(), time)) {
             List<LayerSnapshot> seen = new CopyOnWriteArrayList<>();
             monitor.snapshots().subscribe(seen::add);
-            assertThat(monitor.offer(batch(1, 100, 8, 1)).ok()).isTrue();
+            assertThat(monitor.ingest().offer(batch(1, 100, 8, 1)).ok()).isTrue();
             time.advanceTimeBy(Duration.ofSeconds(9));
             assertThat(seen).isEmpty();
             time.advanceTimeBy(Duration.ofSeconds(1));
@@ -55,7 +55,7 @@ class MonitorTimingTest {
             assertThat(seen.get(0).windowSamples()).isEqualTo(100);
             time.advanceTimeBy(Duration.ofSeconds(30)); // no new data: no refresh
             assertThat(seen).hasSize(1);
-            monitor.offer(batch(2, 50, 8, 2));
+            monitor.ingest().offer(batch(2, 50, 8, 2));
             time.advanceTimeBy(Duration.ofSeconds(10));
             assertThat(seen).hasSize(2);
             assertThat(seen.get(1).windowSamples()).isEqualTo(150);
@@ -72,7 +72,7 @@ class MonitorTimingTest {
             List<LayerSnapshot> seen = new CopyOnWriteArrayList<>();
             monitor.snapshots().subscribe(seen::add);
             for (int i = 0; i < 10; i++) {
-                monitor.offer(batch(i, 100, 8, i));
+                monitor.ingest().offer(batch(i, 100, 8, i));
             }
             // refreshes after 300, 600, 900 samples
             assertThat(seen).extracting(LayerSnapshot::windowSamples).containsExactly(300L, 600L, 900L);
@@ -114,7 +114,7 @@ class MonitorTimingTest {
             List<LayerSnapshot> seen = new CopyOnWriteArrayList<>();
             monitor.snapshots().subscribe(seen::add);
             for (int i = 0; i < 5; i++) {
-                monitor.offer(batch(i, 100, 8, i)); // the first starts a refresh; none runs yet
+                monitor.ingest().offer(batch(i, 100, 8, i)); // the first starts a refresh; none runs yet
             }
             assertThat(coalesced.get()).isEqualTo(4);
             assertThat(compute.runAll()).isEqualTo(2);
@@ -131,7 +131,7 @@ class MonitorTimingTest {
             List<LayerSnapshot> seen = new CopyOnWriteArrayList<>();
             monitor.snapshots().subscribe(seen::add);
             for (int i = 0; i < 40; i++) {
-                monitor.offer(batch(i, 250, 8, i));
+                monitor.ingest().offer(batch(i, 250, 8, i));
             }
             // Each batch of b first scales the old weight by f = 0.5^(b/H): after n batches the
             // effective size is b (1 - f^n) / (1 - f) (about 1570 here; H / ln 2 in the limit b -> 0).
@@ -157,7 +157,7 @@ class MonitorTimingTest {
             List<LayerSnapshot> seen = new CopyOnWriteArrayList<>();
             monitor.snapshots().subscribe(seen::add);
             for (int i = 0; i < 7; i++) {
-                monitor.offer(batch(i, 10, 8, i));
+                monitor.ingest().offer(batch(i, 10, 8, i));
             }
             // 70 samples: 4 closed panes (64 samples), immature.
             assertThat(seen).isEmpty();
@@ -167,7 +167,7 @@ class MonitorTimingTest {
             assertThat(early.minSamples()).isEqualTo(80);
             assertThat(monitor.history(KEY).orElseThrow()).isEmpty();
             for (int i = 7; i < 100; i++) {
-                monitor.offer(batch(i, 10, 8, i));
+                monitor.ingest().offer(batch(i, 10, 8, i));
             }
             assertThat(seen).isNotEmpty();
             assertThat(seen).allSatisfy(s -> {
@@ -187,14 +187,14 @@ class MonitorTimingTest {
         MonitorConfig config = cumulative().withRefresh(0, Duration.ofSeconds(1)).withLimits(1 << 20, 1 << 20, 1, 1, 64);
         try (Monitor monitor = monitor(config, MonitorObserver.NONE, Schedulers.immediate(),
                 VirtualTimeScheduler.create())) {
-            assertThat(monitor.offer(batch(1, 10, 65, 1)).reason()).isEqualTo(RejectReason.TOO_MANY_DIMS);
-            assertThat(monitor.offer(batch(1, 10, 300, 1)).reason()).isEqualTo(RejectReason.TOO_MANY_DIMS);
+            assertThat(monitor.ingest().offer(batch(1, 10, 65, 1)).reason()).isEqualTo(RejectReason.TOO_MANY_DIMS);
+            assertThat(monitor.ingest().offer(batch(1, 10, 300, 1)).reason()).isEqualTo(RejectReason.TOO_MANY_DIMS);
             assertThat(monitor.runs()).isEmpty();
-            assertThat(monitor.offer(batch(1, 10, 8, 1)).ok()).isTrue();
-            Admission second = monitor.offer(ActivationBatch.train(new LayerKey("vt", "h2"), 1,
+            assertThat(monitor.ingest().offer(batch(1, 10, 8, 1)).ok()).isTrue();
+            Admission second = monitor.ingest().offer(ActivationBatch.train(new LayerKey("vt", "h2"), 1,
                     NpyArray.ofDoubles(new double[16], 2, 8)));
             assertThat(second.reason()).isEqualTo(RejectReason.TOO_MANY_LAYERS);
-            Admission otherRun = monitor.offer(ActivationBatch.train(new LayerKey("vt2", "h1"), 1,
+            Admission otherRun = monitor.ingest().offer(ActivationBatch.train(new LayerKey("vt2", "h1"), 1,
                     NpyArray.ofDoubles(new double[16], 2, 8)));
             assertThat(otherRun.reason()).isEqualTo(RejectReason.TOO_MANY_RUNS);
             assertThat(monitor.runs()).containsOnlyKeys("vt");
@@ -203,7 +203,7 @@ class MonitorTimingTest {
         try (Monitor monitor = monitor(tight, MonitorObserver.NONE, Schedulers.immediate(),
                 VirtualTimeScheduler.create())) {
             // one group and its refresh copy, plus two refresh buffers: 4 x 8 x 200^2 = 1.3 MB > 1 MiB
-            Admission a = monitor.offer(batch(1, 4, 200, 1));
+            Admission a = monitor.ingest().offer(batch(1, 4, 200, 1));
             assertThat(a.reason()).isEqualTo(RejectReason.MEMORY_BUDGET);
             assertThat(a.message()).contains("200-unit layer needs 1.3 MB");
             assertThat(monitor.memoryChargedBytes()).isZero();
@@ -217,17 +217,17 @@ class MonitorTimingTest {
         MonitorConfig config = cumulative().withRefresh(0, Duration.ofHours(1));
         try (Monitor monitor = new Monitor(config, new EjmlEigenSolver(), MonitorObserver.NONE, ingest.scheduler,
                 Schedulers.immediate(), VirtualTimeScheduler.create())) {
-            assertThat(monitor.offer(batch(1, 30, 8, 1)).ok()).isTrue();
+            assertThat(monitor.ingest().offer(batch(1, 30, 8, 1)).ok()).isTrue();
             assertThat(monitor.runs()).isEmpty(); // not applied yet: invisible
             ingest.runAll();
             assertThat(monitor.runs().get("vt")).extracting(Monitor.LayerInfo::totalSamples).containsExactly(30L);
-            assertThat(monitor.offer(batch(2, 40, 8, 2)).ok()).isTrue(); // queued, not applied
-            assertThat(monitor.deleteRun("vt").get()).isEqualTo(3L);
-            assertThat(monitor.offer(batch(3, 50, 8, 3)).ok()).isTrue(); // a new layer
+            assertThat(monitor.ingest().offer(batch(2, 40, 8, 2)).ok()).isTrue(); // queued, not applied
+            assertThat(monitor.ingest().deleteRun("vt").get()).isEqualTo(3L);
+            assertThat(monitor.ingest().offer(batch(3, 50, 8, 3)).ok()).isTrue(); // a new layer
             ingest.runAll();
             assertThat(monitor.runs().get("vt")).extracting(Monitor.LayerInfo::totalSamples).containsExactly(50L);
             assertThat(monitor.queuedBatches()).isZero();
-            assertThat(monitor.deleteRun("nope").get()).isEqualTo(-1L);
+            assertThat(monitor.ingest().deleteRun("nope").get()).isEqualTo(-1L);
         }
     }
 }

@@ -49,13 +49,13 @@ class RefreshAllocationTest {
                 Schedulers.immediate(), Schedulers.immediate(), VirtualTimeScheduler.create(), 1)) {
             monitor.snapshots().subscribe(seen::add);
             for (int b = 0; b < 20; b++) { // warm up: every pane, copy buffer and workspace exists
-                assertThat(monitor.offer(batches.get(b)).ok()).isTrue();
+                assertThat(monitor.ingest().offer(batches.get(b)).ok()).isTrue();
             }
             int before = seen.size();
             long t = Thread.currentThread().getId();
             long start = threads.getThreadAllocatedBytes(t);
             for (int b = 20; b < 40; b++) {
-                monitor.offer(batches.get(b));
+                monitor.ingest().offer(batches.get(b));
             }
             long allocated = threads.getThreadAllocatedBytes(t) - start;
             int refreshes = seen.size() - before;

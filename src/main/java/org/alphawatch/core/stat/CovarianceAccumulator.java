@@ -23,6 +23,11 @@ import java.util.Arrays;
 public final class CovarianceAccumulator {
     /** The widest layer any state format accepts (units); the monitor's max-dims cannot exceed it. */
     public static final int MAX_DIMS = 16_384;
+    /**
+     * The most samples an accumulator holds: doubles count integers exactly up to 2^53, and every
+     * weight and Chan factor below is a double. Updates and merges beyond it are refused whole.
+     */
+    public static final long MAX_COUNT = 1L << 53;
 
     static final int MAGIC = 0x56435741; // "AWCV" little-endian
 
@@ -58,7 +63,7 @@ public final class CovarianceAccumulator {
      * caller validated the values.
      */
     public static CovarianceAccumulator fromMoments(int dims, long count, double[] mean, double[] upper) {
-        if (mean.length != dims || upper.length != (long) dims * (dims + 1) / 2 || count < 1) {
+        if (mean.length != dims || upper.length != (long) dims * (dims + 1) / 2 || count < 1 || count > MAX_COUNT) {
             throw new IllegalArgumentException("moments of " + mean.length + " / " + upper.length + " values for "
                     + dims + " dims");
         }
@@ -143,6 +148,7 @@ public final class CovarianceAccumulator {
         if ((long) rows * dims > Integer.MAX_VALUE - 16) {
             throw new IllegalArgumentException("batch of " + rows + " rows x " + dims + " dims is too large");
         }
+        checkRoom(rows);
         kernel.addBatch(d, f, offset, rows, dims, batchMean, batchMeanLow, comoment);
         double wa = weight;
         double wb = rows;
@@ -159,6 +165,14 @@ public final class CovarianceAccumulator {
         }
         weight = w;
         count += rows;
+    }
+
+    /** Refuses, before anything changes, samples that would take the count past {@link #MAX_COUNT}. */
+    private void checkRoom(long samples) {
+        if (samples > MAX_COUNT - count) {
+            throw new IllegalArgumentException(samples + " more samples would take the count " + count
+                    + " past " + MAX_COUNT + " (2^53)");
+        }
     }
 
     /**
@@ -185,6 +199,7 @@ public final class CovarianceAccumulator {
         if (other.dims != dims) {
             throw new IllegalArgumentException("cannot merge " + other.dims + " dims into " + dims);
         }
+        checkRoom(other.count);
         if (other.weight == 0) {
             count += other.count;
             return;
@@ -283,14 +298,15 @@ public final class CovarianceAccumulator {
     public byte[] toByteArray() {
         ByteBuffer buf = StateFormat.begin(MAGIC, dims, count, weight, payloadDoubles(dims));
         for (double v : mean) {
-            buf.putDouble(v);
+            StateFormat.putFinite(buf, v, "mean");
         }
         for (double v : meanLow) {
-            buf.putDouble(v);
+            StateFormat.putFinite(buf, v, "mean low part");
         }
         for (int i = 0; i < dims; i++) {
-            for (int j = i; j < dims; j++) {
-                buf.putDouble(comoment.get(i * dims + j));
+            StateFormat.putDiagonal(buf, comoment.get(i * dims + i), i);
+            for (int j = i + 1; j < dims; j++) {
+                StateFormat.putFinite(buf, comoment.get(i * dims + j), "co-moment");
             }
         }
         return StateFormat.finish(buf);

@@ -66,7 +66,7 @@ public final class CrossCovarianceAccumulator {
     public static CrossCovarianceAccumulator fromMoments(int dims, long pairs, double[] meanA, double[] meanB,
                                                          double[] upperA, double[] cross) {
         if (meanA.length != dims || meanB.length != dims || upperA.length != (long) dims * (dims + 1) / 2
-                || cross.length != dims * dims || pairs < 1) {
+                || cross.length != dims * dims || pairs < 1 || pairs > CovarianceAccumulator.MAX_COUNT) {
             throw new IllegalArgumentException("cross moments do not fit " + dims + " dims");
         }
         CrossCovarianceAccumulator acc = new CrossCovarianceAccumulator(dims);
@@ -144,6 +144,7 @@ public final class CrossCovarianceAccumulator {
     }
 
     private void absorb(int rows) {
+        checkRoom(rows);
         Kernels.center(stagedA, rows, dims, batchMeanA, batchMeanALow);
         Kernels.center(stagedB, rows, dims, batchMeanB, batchMeanBLow);
         double wa = weight;
@@ -170,6 +171,7 @@ public final class CrossCovarianceAccumulator {
         if (other.dims != dims) {
             throw new IllegalArgumentException("cannot merge " + other.dims + " dims into " + dims);
         }
+        checkRoom(other.count);
         if (other.weight == 0) {
             count += other.count;
             return;
@@ -201,6 +203,14 @@ public final class CrossCovarianceAccumulator {
         }
         weight = w;
         count += other.count;
+    }
+
+    /** Refuses, before anything changes, pairs that would take the count past {@link CovarianceAccumulator#MAX_COUNT}. */
+    private void checkRoom(long pairs) {
+        if (pairs > CovarianceAccumulator.MAX_COUNT - count) {
+            throw new IllegalArgumentException(pairs + " more pairs would take the count " + count + " past "
+                    + CovarianceAccumulator.MAX_COUNT + " (2^53)");
+        }
     }
 
     public void reset() {
@@ -242,16 +252,17 @@ public final class CrossCovarianceAccumulator {
         ByteBuffer buf = StateFormat.begin(MAGIC, dims, count, weight, payloadDoubles(dims));
         for (double[] part : new double[][] {meanA, meanALow, meanB, meanBLow}) {
             for (double v : part) {
-                buf.putDouble(v);
+                StateFormat.putFinite(buf, v, "mean");
             }
         }
         for (int i = 0; i < dims; i++) {
-            for (int j = i; j < dims; j++) {
-                buf.putDouble(comomentAA[i * dims + j]);
+            StateFormat.putDiagonal(buf, comomentAA[i * dims + i], i);
+            for (int j = i + 1; j < dims; j++) {
+                StateFormat.putFinite(buf, comomentAA[i * dims + j], "co-moment");
             }
         }
         for (double v : comomentAB) {
-            buf.putDouble(v);
+            StateFormat.putFinite(buf, v, "cross co-moment");
         }
         return StateFormat.finish(buf);
     }

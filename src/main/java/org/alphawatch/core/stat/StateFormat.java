@@ -13,7 +13,7 @@ import java.util.zip.CRC32C;
  * 4       2     format version, currently 1
  * 6       2     reserved, must be 0
  * 8       4     dims m, 1..MAX_DIMS
- * 12      8     count: samples accepted (long, >= 0)
+ * 12      8     count: samples accepted (long, 0..2^53)
  * 20      8     weight: sum of (decayed) sample weights (double, finite, 0 <= weight <= count)
  * 28      8*k   payload doubles, all finite; k depends on the magic (see the accumulators)
  * end-4   4     CRC32C of every preceding byte
@@ -28,7 +28,15 @@ final class StateFormat {
 
     private StateFormat() {}
 
+    /**
+     * Starts a state; the header is checked as {@link #read} checks it, so a writer never produces
+     * state that its reader refuses.
+     */
     static ByteBuffer begin(int magic, int dims, long count, double weight, long payloadDoubles) {
+        String problem = headerProblem(dims, count, weight);
+        if (problem != null) {
+            throw new IllegalStateException("refusing to serialize invalid state: " + problem);
+        }
         long size = HEADER_BYTES + 8 * payloadDoubles + 4;
         if (size > Integer.MAX_VALUE - 16) {
             throw new IllegalStateException("state of " + dims + " dims is too large to serialize");
@@ -95,14 +103,46 @@ final class StateFormat {
                     + "the bytes are corrupt", what, stored, (int) crc.getValue()));
         }
         long count = buf.getLong();
-        if (count < 0) {
-            throw new InvalidStateException(what + ": negative count " + count);
-        }
         double weight = buf.getDouble();
-        if (!Double.isFinite(weight) || weight < 0 || weight > count) {
-            throw new InvalidStateException(what + ": weight " + weight + " is not within 0.." + count);
+        String problem = headerProblem(dims, count, weight);
+        if (problem != null) {
+            throw new InvalidStateException(what + ": " + problem);
         }
         return new Header(dims, count, weight, buf);
+    }
+
+    /** What is wrong with a header's counts, or null: the one rule for writing and reading. */
+    private static String headerProblem(int dims, long count, double weight) {
+        if (dims < 1 || dims > MAX_DIMS) {
+            return "dims " + dims + " outside 1.." + MAX_DIMS;
+        }
+        if (count < 0) {
+            return "negative count " + count;
+        }
+        if (count > CovarianceAccumulator.MAX_COUNT) {
+            return "count " + count + " exceeds " + CovarianceAccumulator.MAX_COUNT + " (2^53)";
+        }
+        if (!Double.isFinite(weight) || weight < 0 || weight > count) {
+            return "weight " + weight + " is not within 0.." + count;
+        }
+        return null;
+    }
+
+    /** Writes a payload value, refusing one {@link #readFinite} would refuse. */
+    static void putFinite(ByteBuffer buf, double v, String field) {
+        if (!Double.isFinite(v)) {
+            throw new IllegalStateException("refusing to serialize invalid state: " + field + " holds " + v);
+        }
+        buf.putDouble(v);
+    }
+
+    /** A co-moment's diagonal entry: finite and >= 0, as the readers require. */
+    static void putDiagonal(ByteBuffer buf, double v, int unit) {
+        if (!(v >= 0) || v == Double.POSITIVE_INFINITY) {
+            throw new IllegalStateException("refusing to serialize invalid state: co-moment diagonal at " + unit
+                    + " is " + v);
+        }
+        buf.putDouble(v);
     }
 
     static void readFinite(ByteBuffer buf, double[] dst, int from, int to, String what, String field) {

@@ -194,6 +194,7 @@ public final class WindowedCovariance {
         if (offset < 0 || rows < 0 || (long) offset + (long) rows * dims > (d != null ? d.length : f.length)) {
             throw new IllegalArgumentException(rows + " rows x " + dims + " at offset " + offset + " do not fit the array");
         }
+        checkRoom(rows);
         int from = 0;
         while (from < rows) {
             int take;
@@ -239,6 +240,7 @@ public final class WindowedCovariance {
         if (partial.count() == 0) {
             return;
         }
+        checkRoom(partial.count());
         Pane target;
         if (spec.mode() == WindowMode.SLIDING) {
             long filled = open.acc.count();
@@ -258,11 +260,24 @@ public final class WindowedCovariance {
         changed(target);
     }
 
+    /** Refuses, before anything changes, samples that would take the total past {@link CovarianceAccumulator#MAX_COUNT}. */
+    private void checkRoom(long samples) {
+        if (samples > CovarianceAccumulator.MAX_COUNT - totalSamples) {
+            throw new IllegalArgumentException(samples + " more samples would take the window's total "
+                    + totalSamples + " past " + CovarianceAccumulator.MAX_COUNT + " (2^53)");
+        }
+    }
+
     private void decay(long rows) {
         if (spec.mode() == WindowMode.DECAY) {
             double factor = Math.pow(0.5, (double) rows / spec.samples());
             for (Pane g : groups) {
-                g.acc.decay(factor);
+                if (factor > 0) {
+                    g.acc.decay(factor);
+                } else {
+                    // More than ~1074 half-lives at once: the old samples' weight is exactly gone.
+                    g.acc.reset();
+                }
             }
         }
     }
@@ -405,6 +420,11 @@ public final class WindowedCovariance {
      * then each pane or group as step range and accumulator state (its own checked format).
      */
     public byte[] toByteArray() {
+        if (totalSamples < 0 || totalSamples > CovarianceAccumulator.MAX_COUNT || rowsInGroups < 0
+                || rowsInGroups > totalSamples) {
+            throw new IllegalStateException("refusing to serialize invalid window state: " + totalSamples
+                    + " samples, " + rowsInGroups + " rows in groups");
+        }
         BinaryWriter w = new BinaryWriter(1024);
         w.i32(STATE_MAGIC).u16(STATE_VERSION).u8(spec.mode().ordinal()).u8(spec.includeOpen() ? 1 : 0);
         w.i32(dims).i32(spec.groups()).i64(spec.samples()).i32(spec.blockRows());
@@ -451,9 +471,9 @@ public final class WindowedCovariance {
             throw new FormatException(what + ": " + e.getMessage());
         }
         WindowedCovariance w = new WindowedCovariance(dims, spec, false);
-        w.totalSamples = r.i64("total samples", 0, Long.MAX_VALUE);
+        w.totalSamples = r.i64("total samples", 0, CovarianceAccumulator.MAX_COUNT);
         w.version = r.i64("version", 0, Long.MAX_VALUE);
-        w.rowsInGroups = r.i64("rows in groups", 0, Long.MAX_VALUE);
+        w.rowsInGroups = r.i64("rows in groups", 0, w.totalSamples);
         int n = r.i32("panes", 1, WindowSpec.MAX_GROUPS + 1);
         int expected = mode == WindowMode.SLIDING ? -1 : groups;
         if (expected >= 0 && n != expected) {
