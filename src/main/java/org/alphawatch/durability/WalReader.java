@@ -210,7 +210,7 @@ public final class WalReader {
             throw new FormatException("record checksum mismatch");
         }
         byte type = b.get(FRAME);
-        if (type < WriteAheadLog.BATCH || type > WriteAheadLog.PARTIAL) {
+        if (!WriteAheadLog.knownType(type)) {
             throw new FormatException("unknown record type " + type);
         }
         byte[] payload = new byte[framed.length - FRAME - 9];
@@ -243,7 +243,7 @@ public final class WalReader {
         }
         byte type = body.get(0);
         long seq = body.getLong(1);
-        if (type < WriteAheadLog.BATCH || type > WriteAheadLog.PARTIAL || seq <= after) {
+        if (!WriteAheadLog.knownType(type) || seq <= after) {
             return null;
         }
         byte[] payload = new byte[len - 9];
@@ -272,7 +272,7 @@ public final class WalReader {
                 byte type = buf.get(i + FRAME);
                 long seq = buf.getLong(i + FRAME + 1);
                 if (len >= 9 && len <= WriteAheadLog.MAX_RECORD && len <= end - p - FRAME
-                        && type >= WriteAheadLog.BATCH && type <= WriteAheadLog.NUMBERED_PARTIAL && seq > after
+                        && WriteAheadLog.knownType(type) && seq > after
                         && frameAt(ch, p, end, after) != null) {
                     return p;
                 }

@@ -57,6 +57,11 @@ public final class WriteAheadLog implements BatchLog, AutoCloseable {
     static final byte PARTIAL = 4;
     static final byte NUMBERED_BATCH = 5;
     static final byte NUMBERED_PARTIAL = 6;
+
+    /** Whether a record type is one this version writes or reads (the reader's one test of a type). */
+    static boolean knownType(int type) {
+        return type >= BATCH && type <= NUMBERED_PARTIAL;
+    }
     static final int MAX_RECORD = 1 << 30;
 
     private record Entry(long seq, byte[] record, CompletableFuture<Void> done, long rotateTo) {}

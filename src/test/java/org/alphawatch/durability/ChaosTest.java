@@ -18,6 +18,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.alphawatch.io.NpyWriter;
@@ -170,7 +171,12 @@ class ChaosTest {
                     }
                 }));
                 threads.forEach(Thread::start);
-                Thread.sleep(800 + random.nextInt(1700));
+                // A random moment measured in progress, not in wall-clock time (a loaded machine is slow).
+                int killAfter = 11 + random.nextInt(60);
+                long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+                while (acked.size() < killAfter && System.nanoTime() < deadline && server.process().isAlive()) {
+                    Thread.sleep(5);
+                }
                 server.kill9();
                 dead.set(true);
                 for (Thread t : threads) {
