@@ -589,7 +589,9 @@ public final class AlphawatchServer implements AutoCloseable {
         Map<String, Object> m = new LinkedHashMap<>();
         boolean healthy = (durability == null || durability.healthy())
                 && (clusterHealthy == null || clusterHealthy.getAsBoolean());
-        m.put(JsonFields.STATUS, healthy ? "ok" : "degraded");
+        // Recovery that lost something stays reported (200: a restart would not bring it back).
+        boolean lost = durability != null && durability.status().recoveryLoss() != null;
+        m.put(JsonFields.STATUS, !healthy ? "degraded" : lost ? "recovered_with_loss" : "ok");
         m.put(JsonFields.LAYERS, monitor.runs().values().stream().mapToInt(List::size).sum());
         m.put(JsonFields.QUEUED_BATCHES, monitor.queuedBatches());
         if (durability != null) {
