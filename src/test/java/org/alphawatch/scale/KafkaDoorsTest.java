@@ -1,0 +1,129 @@
+package org.alphawatch.scale;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.alphawatch.core.analysis.AnalysisOptions;
+import org.alphawatch.core.analysis.SpectrumAnalyzer;
+import org.alphawatch.core.spectrum.EjmlEigenSolver;
+import org.alphawatch.core.stat.CovarianceAccumulator;
+import org.alphawatch.io.NpyWriter;
+import org.alphawatch.io.PartialMoments;
+import org.alphawatch.testing.Dense;
+import org.alphawatch.testing.Http;
+import org.alphawatch.testing.LocalBroker;
+import org.alphawatch.testing.ServerProcess;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The Kafka worker is a door like any other (issue 20), with real processes (a broker, two ingest
+ * nodes, a worker on a small heap): a client that retries through the other ingest node publishes
+ * the same numbered request twice and the worker applies it once; an impossible partial is refused
+ * by the ingest node before it reaches the topic (no poison pill); a layer beyond the worker's
+ * memory budget (half its heap) is refused by the worker, counted in its metrics and shown in its
+ * {@code /healthz}, instead of exhausting its memory, while the other layer keeps every row.
+ */
+@Tag("slow")
+class KafkaDoorsTest {
+    static final int D = 8;
+
+    static String[] args(String bootstrap, Path shared, String role) {
+        return new String[] {"--kafka", bootstrap, "--role", role, "--kafka-partitions", "4", "--state-dir",
+            shared.toString(), "--checkpoint-seconds", "1", "--window", "cumulative", "--refresh-seconds", "1",
+            "--min-samples", "2"};
+    }
+
+    @Test
+    void retriesThroughAnotherIngestNodeCountOnceAndWorkerRefusalsAreVisible(@TempDir Path tmp) throws Exception {
+        Path shared = tmp.resolve("shared");
+        Files.createDirectories(shared);
+        try (LocalBroker broker = LocalBroker.start(tmp.resolve("broker"));
+             ServerProcess i1 = ServerProcess.start(tmp.resolve("i1.log"), "256m", args(broker.bootstrap(), shared,
+                     "ingest"));
+             ServerProcess i2 = ServerProcess.start(tmp.resolve("i2.log"), "256m", args(broker.bootstrap(), shared,
+                     "ingest"));
+             ServerProcess worker = ServerProcess.start(tmp.resolve("w.log"), "128m", args(broker.bootstrap(), shared,
+                     "worker"))) {
+            Http one = i1.http();
+            Http two = i2.http();
+            worker.url();
+            Random random = new Random(42);
+            CovarianceAccumulator ref = CovarianceAccumulator.create(D);
+            long rows = 0;
+            for (int seq = 1; seq <= 12; seq++) {
+                int n = 10 + seq;
+                double[] x = Dense.gaussian(random, n, D);
+                ref.update(x, n);
+                rows += n;
+                String path = "/v1/runs/k/layers/h/batches?step=" + seq + "&sender=trainer-1&seq=" + seq;
+                assertThat(one.post(path, NpyWriter.toBytes(x, n, D)).status()).isEqualTo(202);
+                // The answer was lost: the client retries through the other node (both publish).
+                assertThat(two.post(path, NpyWriter.toBytes(x, n, D)).status()).isEqualTo(202);
+            }
+            Http.Response poison = two.post("/v1/runs/k/layers/h/partials",
+                    PartialMoments.of(D, 1L << 62, 1, 1, new double[D], new double[D * (D + 1) / 2]).encode());
+            assertThat(poison.status()).as("refused before it reaches the topic").isEqualTo(400);
+
+            // d = 1024: a sliding window of 8 panes costs about 100 MB, the worker's budget is 64 MB.
+            int wide = 1024;
+            Http.Response big = one.post("/v1/runs/k/layers/wide/batches?step=1",
+                    NpyWriter.toBytes(Dense.gaussian(random, 16, wide), 16, wide));
+            assertThat(big.status()).as("ingest cannot know the worker's budget yet").isEqualTo(202);
+
+            JsonNode doc = spectrum(one, "h", rows);
+            double[] exact = SpectrumAnalyzer.analyze(ref.snapshot(), AnalysisOptions.defaults(new EjmlEigenSolver()))
+                    .spectrum().normalized();
+            double[] served = new double[doc.get("eigenvalues").size()];
+            for (int i = 0; i < served.length; i++) {
+                served[i] = doc.get("eigenvalues").get(i).asDouble();
+            }
+            assertThat(Dense.relativeError(served, exact)).isLessThan(1e-9);
+            assertThat(doc.get("total_samples").asLong()).as("every retry applied once").isEqualTo(rows);
+
+            JsonNode health = awaitRefusal(worker);
+            assertThat(health.get("status").asText()).isEqualTo("degraded");
+            JsonNode w = health.get("kafka").get("worker");
+            assertThat(w.get("records_refused").get("memory_budget").asLong()).isEqualTo(1);
+            assertThat(w.get("last_refusal").asText()).contains("k/wide").contains("memory-budget");
+            assertThat(worker.http().get("/metrics").body())
+                    .contains("alphawatch_ingest_rejected_total{reason=\"memory_budget\"} 1.0")
+                    .contains("alphawatch_ingest_duplicates_total 12.0");
+            assertThat(worker.process().isAlive()).isTrue();
+        }
+    }
+
+    static JsonNode spectrum(Http http, String layer, long samples) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        JsonNode last = null;
+        while (System.nanoTime() < deadline) {
+            Http.Response r = http.get("/v1/runs/k/layers/" + layer + "/spectrum");
+            if (r.status() == 200) {
+                last = r.json();
+                if (last.get("samples").asLong() == samples) {
+                    return last;
+                }
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("layer " + layer + " never showed " + samples + " samples: " + last);
+    }
+
+    static JsonNode awaitRefusal(ServerProcess worker) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        JsonNode health = null;
+        while (System.nanoTime() < deadline) {
+            health = worker.http().get("/healthz").json();
+            if (health.get("kafka").get("worker").get("records_refused").size() > 0) {
+                return health;
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("the worker never reported the refusal: " + health);
+    }
+}
