@@ -159,6 +159,47 @@ class GoldenFormatsTest {
         assertThat(q.encode()).isEqualTo(paired);
     }
 
+    @Test
+    void partialAccumulatorOfVersion2WithPass1sComomentDecodesAndReencodesByteForByte() throws Exception {
+        byte[] paired = Files.readAllBytes(Resources.path("golden/partials/partial-v2-pairs.awpa"));
+        PartialMoments p = PartialMoments.decode(paired, "golden", 16);
+        assertThat(p.samples()).isEqualTo(30);
+        assertThat(new long[] {p.firstStep(), p.lastStep()}).containsExactly(2, 4);
+        assertMoments(p.mean(), p.comomentUpper(), rows(0, 30, 4, 10), 30, 4);
+        assertThat(p.pairs()).isEqualTo(12);
+        assertThat(p.hasComomentB()).isTrue();
+        CrossCovarianceAccumulator cross = CrossCovarianceAccumulator.fromMoments(4, p.pairs(), p.meanA(), p.meanB(),
+                p.comomentAUpper(), p.crossComoment());
+        assertThat(Dense.relativeError(cross.snapshot().crossCovariance(),
+                Dense.twoPassCross(rows(0, 12, 4, 11), rows(0, 12, 4, 12), 12, 4))).isLessThan(1e-12);
+        assertThat(p.encode()).isEqualTo(paired);
+    }
+
+    @Test
+    void layerStateOfVersion3AndNumberedLogRecordsKeepExactlyOnceAcrossTheCrash(@TempDir Path tmp) throws Exception {
+        Path dir = copy("golden/v3/wal", tmp.resolve("w"));
+        try (MonitorService service = start(Durability.Mode.WAL, dir)) {
+            assertThat(service.recovery().replayedRecords()).isEqualTo(2);
+            double[] all = new double[75 * 4];
+            System.arraycopy(rows(100, 20, 4, 10), 0, all, 0, 80);
+            System.arraycopy(rows(0, 30, 4, 10), 0, all, 80, 120);
+            System.arraycopy(rows(120, 25, 4, 10), 0, all, 200, 100);
+            assertLayer(service, "n", all, 75, 4);
+            Http http = new Http(service.server().baseUrl());
+            byte[] anyRows = org.alphawatch.io.NpyWriter.toBytes(rows(0, 3, 4, 1), 3, 4);
+            for (String retry : List.of("sender=s1&seq=1", "sender=s1&seq=2", "sender=s1&seq=3", "sender=s2&seq=1")) {
+                Http.Response r = http.post("/v1/runs/golden/layers/n/batches?step=9&" + retry, anyRows);
+                assertThat(r.json().get("duplicate").asBoolean()).as(retry).isTrue();
+            }
+            assertThat(http.post("/v1/runs/golden/layers/n/batches?step=9&sender=s2&seq=2", anyRows).json()
+                    .get("duplicate").asBoolean()).isFalse();
+            TestServers.settle(service);
+            JsonNode doc = http.get("/v1/runs/golden/layers/n/spectrum").json();
+            assertThat(doc.get("total_samples").asLong()).isEqualTo(78);
+            assertThat(doc.get("cvpca").isObject()).as("the repeat pairs of the version-2 partial").isTrue();
+        }
+    }
+
     static void assertMoments(double[] mean, double[] upper, double[] x, int n, int dims) {
         CovarianceAccumulator acc = CovarianceAccumulator.fromMoments(dims, n, mean, upper);
         assertThat(Dense.relativeError(acc.snapshot().covariance(), Dense.twoPassCovariance(x, n, dims)))
