@@ -29,6 +29,14 @@ public final class BrokerCommand implements Callable<Integer> {
         if (port < 1 || port > 65534) {
             throw new UserInputException("--port must be within 1..65534 (the controller takes port + 1)");
         }
+        for (int p : new int[] {port, port + 1}) {
+            try (java.net.ServerSocket probe = new java.net.ServerSocket(p, 1, java.net.InetAddress.getLoopbackAddress())) {
+                probe.setReuseAddress(true);
+            } catch (java.io.IOException e) {
+                throw new UserInputException("port " + p + " is in use (the broker needs --port " + port + " and "
+                        + (port + 1) + " for its controller); choose another --port");
+            }
+        }
         Path jar = ownJar();
         Path lib = jar.getParent().resolve("broker-lib");
         if (!Files.isDirectory(lib)) {

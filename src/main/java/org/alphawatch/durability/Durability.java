@@ -90,7 +90,7 @@ public final class Durability implements AutoCloseable {
         this.mode = settings.mode();
         this.dir = settings.dir();
         this.monitor = monitor;
-        this.health = new DurabilityHealth(mode);
+        this.health = new DurabilityHealth(mode, dir);
     }
 
     public Mode mode() {

@@ -23,8 +23,24 @@ public final class DurabilityHealth {
                          long walFailures, long walBytesOnDisk, long walBytesWritten, String lastError,
                          String recoveryLoss) {}
 
-    public DurabilityHealth(Durability.Mode mode) {
+    private final java.nio.file.Path dir;
+
+    public DurabilityHealth(Durability.Mode mode, java.nio.file.Path dir) {
         this.mode = mode;
+        this.dir = dir;
+    }
+
+    /**
+     * {@code /healthz} answers without a token: messages name files relative to the state
+     * directory, never where it lives on the host.
+     */
+    String relative(String message) {
+        if (message == null || dir == null) {
+            return message;
+        }
+        String sep = dir.getFileSystem().getSeparator();
+        return message.replace(dir.toAbsolutePath().normalize() + sep, "").replace(dir + sep, "")
+                .replace(dir.toAbsolutePath().normalize().toString(), ".").replace(dir.toString(), ".");
     }
 
     void checkpointed(long millis) {
@@ -64,7 +80,7 @@ public final class DurabilityHealth {
 
     public Status status() {
         return new Status(mode.name().toLowerCase(java.util.Locale.ROOT), healthy(), lastCheckpointMillis,
-                checkpointFailures.get(), walFailures.get(), walBytesOnDisk, walBytesWritten.get(), lastError,
-                recoveryLoss);
+                checkpointFailures.get(), walFailures.get(), walBytesOnDisk, walBytesWritten.get(), relative(lastError),
+                relative(recoveryLoss));
     }
 }

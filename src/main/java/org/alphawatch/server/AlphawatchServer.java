@@ -118,12 +118,28 @@ public final class AlphawatchServer implements AutoCloseable {
         return this;
     }
 
+    /**
+     * A stalled body is answered (408) and its connection closed; its read timeout then reaches
+     * Reactor after nobody listens. One line per connection, not an ERROR each: stalls are a
+     * client's problem, counted as {@code read_timeout}. Every other dropped error stays an ERROR.
+     */
+    private static void quietStalls() {
+        reactor.core.publisher.Hooks.onErrorDropped(e -> {
+            if (e instanceof ReadTimeoutException) {
+                LOG.info("a stalled connection was closed (read timeout)");
+            } else {
+                LOG.error("error after its request was answered: {}", e.toString(), e);
+            }
+        });
+    }
+
     AlphawatchServer withRoute(ExtraRoute route) {
         extraRoutes.add(route);
         return this;
     }
 
     public AlphawatchServer start() {
+        quietStalls();
         HttpServer http = HttpServer.create().host(config.bind()).port(config.port())
                 .readTimeout(config.readTimeout()).requestTimeout(config.readTimeout().multipliedBy(10))
                 // Also bounds a connection that sends no (or only part of a) request line and headers.
