@@ -35,7 +35,7 @@ class ArchitectureTest {
             Map.entry("metrics", Set.of("core", "pipeline", "durability")),
             Map.entry("attach", Set.of("core", "io", "pipeline", "report")),
             Map.entry("alert", Set.of("core", "io", "pipeline", "metrics", "report")),
-            Map.entry("scale", Set.of("core", "io", "pipeline", "durability", "report")),
+            Map.entry("scale", Set.of("core", "io", "pipeline", "durability", "report", "metrics")),
             Map.entry("server", Set.of("core", "io", "pipeline", "report", "metrics", "alert", "durability", "scale")),
             Map.entry("train", Set.of("core", "io", "pipeline", "alert", "attach", "plot")),
             Map.entry("transformer", Set.of("core", "io", "pipeline", "alert", "attach", "plot", "server")));

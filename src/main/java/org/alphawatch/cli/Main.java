@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
 @Command(name = "alphawatch", mixinStandardHelpOptions = true, version = "alphawatch 0.1.0",
         description = "Watches the eigenspectrum (power-law exponent alpha) of a network's activations.",
         subcommands = {DemoCommand.class, AnalyzeCommand.class, ServeCommand.class, BenchCommand.class,
-            LoadtestCommand.class, BrokerCommand.class})
+            LoadtestCommand.class, BrokerCommand.class, KafkaResetCommand.class})
 public final class Main implements Runnable {
     @Override
     public void run() {

@@ -79,6 +79,7 @@ public final class ServeSettings {
         new Setting("kafka-partitions", "16", Kind.VALUE, "with kafka: partitions of the batch topic when it is created (many more than workers)"),
         new Setting("kafka-group", "alphawatch", Kind.VALUE, "with kafka: the workers' consumer group"),
         new Setting("advertise-url", "", Kind.VALUE, "with kafka: the URL other nodes reach this one at (default: its listening URL)"),
+        new Setting("kafka-max-lag", "1000", Kind.VALUE, "with kafka: records the workers may be behind in a partition before ingest answers 429 for its layers (0: no limit)"),
         new Setting("tls-cert", "", Kind.VALUE, "PEM certificate chain: serve HTTPS (with tls-key)"),
         new Setting("tls-key", "", Kind.VALUE, "PEM private key (PKCS#8) for tls-cert"),
         new Setting("read-timeout-seconds", "10", Kind.VALUE, "longest pause while reading a request (408 for a stalled body), and the longest a connection may sit idle or with an unfinished request line and headers; a whole request must arrive within 10x this"),
@@ -181,7 +182,7 @@ public final class ServeSettings {
         String advertise = values.get("advertise-url");
         return Optional.of(new ScaleSettings(bootstrap, ScaleSettings.Role.parse(values.get("role")),
                 values.get("kafka-topic"), intValue("kafka-partitions"), values.get("kafka-group"),
-                advertise.isEmpty() ? Optional.empty() : Optional.of(advertise)));
+                advertise.isEmpty() ? Optional.empty() : Optional.of(advertise), longValue("kafka-max-lag")));
     }
 
     private Optional<Path> path(String key) {

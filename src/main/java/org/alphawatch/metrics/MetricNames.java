@@ -47,6 +47,34 @@ public final class MetricNames {
     public static final String INGEST_BYTES = "alphawatch.ingest.bytes";
     /** alphawatch_ingest_stage_seconds_{count,sum,max}{stage}: decode, queue_wait, apply */
     public static final String INGEST_STAGE = "alphawatch.ingest.stage";
+    /** alphawatch_kafka_partitions_owned: partitions this worker owns */
+    public static final String KAFKA_PARTITIONS_OWNED = "alphawatch.kafka.partitions.owned";
+    /** alphawatch_kafka_partitions_refused: owned partitions paused because their checkpoint or offsets are unusable */
+    public static final String KAFKA_PARTITIONS_REFUSED = "alphawatch.kafka.partitions.refused";
+    /** alphawatch_kafka_partitions_without_live_owner: partitions no live node owns (every node exports it) */
+    public static final String KAFKA_PARTITIONS_UNOWNED = "alphawatch.kafka.partitions.without.live.owner";
+    /** alphawatch_kafka_unreachable_peers: owners that did not answer their last probe */
+    public static final String KAFKA_UNREACHABLE_PEERS = "alphawatch.kafka.unreachable.peers";
+    /** alphawatch_kafka_records_applied_total: records this worker handed to its monitor */
+    public static final String KAFKA_RECORDS_APPLIED = "alphawatch.kafka.records.applied";
+    /** alphawatch_kafka_records_refused_total{reason}: acknowledged records a worker refused (kept in the refused topic) */
+    public static final String KAFKA_RECORDS_REFUSED = "alphawatch.kafka.records.refused";
+    /** alphawatch_kafka_consumer_lag_records: records this worker's partitions are behind their ends */
+    public static final String KAFKA_LAG = "alphawatch.kafka.consumer.lag.records";
+    /** alphawatch_kafka_checkpoint_age_seconds: since this worker's last partition checkpoint */
+    public static final String KAFKA_CHECKPOINT_AGE = "alphawatch.kafka.checkpoint.age.seconds";
+    /** alphawatch_kafka_checkpoint_bytes: size of the last partition checkpoint written */
+    public static final String KAFKA_CHECKPOINT_BYTES = "alphawatch.kafka.checkpoint.bytes";
+    /** alphawatch_kafka_checkpoint_failures_total */
+    public static final String KAFKA_CHECKPOINT_FAILURES = "alphawatch.kafka.checkpoint.failures";
+    /** alphawatch_kafka_records_published_total: batches this ingest node had acknowledged by Kafka */
+    public static final String KAFKA_PUBLISHED = "alphawatch.kafka.records.published";
+    /** alphawatch_kafka_publish_errors_total: batches Kafka did not acknowledge (answered 503) */
+    public static final String KAFKA_PUBLISH_ERRORS = "alphawatch.kafka.publish.errors";
+    /** alphawatch_kafka_publish_seconds_mean: mean time from send to Kafka's acknowledgement */
+    public static final String KAFKA_PUBLISH_SECONDS = "alphawatch.kafka.publish.seconds.mean";
+    /** alphawatch_kafka_group_lag_records: the workers' lag as the ingest node sees it (committed vs ends) */
+    public static final String KAFKA_GROUP_LAG = "alphawatch.kafka.group.lag.records";
     /** alphawatch_ingest_rejected_total{reason} */
     public static final String INGEST_REJECTED = "alphawatch.ingest.rejected";
     /** alphawatch_ingest_duplicates_total: numbered requests received again (retries) and not applied twice */

@@ -52,6 +52,15 @@ public final class IngestPort implements BatchSink {
         table.replayDelete(table.lastSeq() + 1, run, which);
     }
 
+    /**
+     * Whether a batch of {@code dims} units for {@code key} would pass this monitor's width, limit
+     * and budget checks now (nothing admitted, nothing counted): what a scale-out owner answers an
+     * ingest node before the ingest node acknowledges a batch of a layer it has not seen.
+     */
+    public Admission check(LayerKey key, int dims, boolean pairs) {
+        return table.check(key, dims, pairs);
+    }
+
     /** Counts a refusal decided at an edge (HTTP parameters, decoding) and returns it. */
     public Admission reject(RejectReason reason, String message) {
         return table.refuse(reason, message);

@@ -110,6 +110,8 @@ final class LayerMonitor {
     /** Samples applied per sender (rank or process) that named itself; not saved in checkpoints. */
     private final ConcurrentHashMap<String, Long> sources = new ConcurrentHashMap<>();
     private volatile boolean visible;
+    /** Rebuilt from saved state (a restart, a partition taken over): its first spectrum is on its way. */
+    private volatile boolean restored;
     private volatile long lastAppliedMillis = -1;
     private volatile long totalSamples;
     private long sequence; // refresh jobs only, one at a time
@@ -148,7 +150,8 @@ final class LayerMonitor {
         LayerMonitor m = new LayerMonitor(s.key(), s.dims(), ctx, s.window(), s.repeats(), s.lastAppliedSeq(),
                 s.history(), s.senders());
         m.visible = true;
-        // A restored layer has no snapshot yet: the next tick refreshes it.
+        m.restored = s.window().windowSamples() >= 2; // otherwise there is no spectrum to wait for
+        // A restored layer has no snapshot yet: the registry asks for a refresh at once.
         m.refreshedVersion = -1;
         return m;
     }
@@ -305,6 +308,10 @@ final class LayerMonitor {
     }
 
     private void capture(Capture c) {
+        if (!visible) {
+            c.result().complete(null); // every batch of it failed: nothing to save
+            return;
+        }
         try {
             c.result().complete(LayerState.write(key, dims, lastAppliedSeq, window, repeats, snapshots.history(),
                     appliedBySender));
@@ -398,6 +405,11 @@ final class LayerMonitor {
 
     boolean visible() {
         return visible;
+    }
+
+    /** Restored from saved state and not refreshed since: data is there, its spectrum is being computed. */
+    boolean restoring() {
+        return restored && snapshots.current() == null && snapshots.failures() == 0;
     }
 
     long lastAppliedMillis() {

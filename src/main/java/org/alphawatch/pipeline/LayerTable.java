@@ -219,6 +219,36 @@ final class LayerTable {
         return Admission.accepted(seq, durable);
     }
 
+    /**
+     * Whether a batch of {@code dims} units (with repeat pairs or not) for {@code key} would pass
+     * the checks that depend on this monitor (width, limits, budget) now, without admitting
+     * anything or counting a refusal: a scale-out ingest node asks the layer's owner before it
+     * acknowledges a batch for a layer it has not seen.
+     */
+    Admission check(LayerKey key, int dims, boolean pairs) {
+        if (dims < 1 || dims > config.maxDims()) {
+            return Admission.rejected(RejectReason.TOO_MANY_DIMS, "layer " + key + ": " + dims + " units; the limit is "
+                    + config.maxDims() + " (max-dims)");
+        }
+        lock.lock();
+        try {
+            if (closed) {
+                return Admission.rejected(RejectReason.SHUTTING_DOWN, "the monitor is shutting down");
+            }
+            LayerMonitor target = registry.get(key);
+            if (target != null && target.dims != dims) {
+                return Admission.rejected(RejectReason.DIMS_MISMATCH, "layer " + key + " has " + target.dims
+                        + " units, the batch has " + dims);
+            }
+            LayerRegistry.Refusal refusal = target == null
+                    ? registry.checkNew(key, dims, pairs ? config.crossCostBytes(dims) : 0)
+                    : pairs ? registry.checkRepeats(target) : null;
+            return refusal == null ? Admission.accepted(-1) : Admission.rejected(refusal.reason(), refusal.message());
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Counts a refusal decided here or at an edge (HTTP parameters, decoding). */
     Admission refuse(RejectReason reason, String message) {
         observer.rejected(reason);
@@ -376,19 +406,26 @@ final class LayerTable {
                     registry.chargeRepeats(m);
                 }
                 lastSeq = Math.max(lastSeq, m.restoredSeq);
+                if (m.tickQueued.compareAndSet(false, true)) {
+                    m.post(new LayerMonitor.Tick()); // its spectrum, without waiting for the timer
+                }
             }
         } finally {
             lock.unlock();
         }
     }
 
-    /** Posts a capture to every visible layer {@code which} accepts (under the lock, so none is missed). */
+    /**
+     * Posts a capture to every layer {@code which} accepts that holds data or has batches on their
+     * way (under the lock, so none is missed); a capture completes with null for a layer that turned
+     * out to hold nothing.
+     */
     List<CompletableFuture<byte[]>> capture(Predicate<LayerKey> which) {
         List<CompletableFuture<byte[]>> futures = new ArrayList<>();
         lock.lock();
         try {
             for (LayerMonitor m : registry.all()) {
-                if (m.visible() && which.test(m.key)) {
+                if ((m.visible() || m.pendingAdmissions.get() > 0) && which.test(m.key)) {
                     CompletableFuture<byte[]> f = new CompletableFuture<>();
                     m.post(new LayerMonitor.Capture(f));
                     futures.add(f);

@@ -46,7 +46,7 @@ public final class Monitor implements AutoCloseable {
      * samples seen, the maturity threshold, and the last refresh failure after that snapshot.
      */
     public record LayerStatus(LayerSnapshot current, long totalSamples, long minSamples, String refreshError,
-                              long refreshFailures, Map<String, Long> sources) {}
+                              long refreshFailures, Map<String, Long> sources, boolean restoring) {}
 
     private final MonitorConfig config;
     private final MonitorObserver observer;
@@ -128,7 +128,7 @@ public final class Monitor implements AutoCloseable {
         LayerSnapshots s = m.snapshots();
         LayerSnapshots.RefreshFailure f = s.failure();
         return Optional.of(new LayerStatus(s.current(), m.totalSamples(), m.minSamples(),
-                f == null ? null : f.message(), s.failures(), m.sources()));
+                f == null ? null : f.message(), s.failures(), m.sources(), m.restoring()));
     }
 
     public Optional<List<HistoryPoint>> history(LayerKey key) {

@@ -67,9 +67,22 @@ public final class RecoveryPort {
     public List<byte[]> captureLayers(Predicate<LayerKey> which, Duration timeout) throws Exception {
         List<byte[]> out = new ArrayList<>();
         for (CompletableFuture<byte[]> f : table.capture(which)) {
-            out.add(f.get(timeout.toMillis(), TimeUnit.MILLISECONDS));
+            byte[] state = f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            if (state != null) {
+                out.add(state);
+            }
         }
         return out;
+    }
+
+    /**
+     * Asks every layer {@code which} accepts for its state without waiting: each capture follows,
+     * in its layer's mailbox, every batch admitted before this call, so together they are the state
+     * at this moment of admission (a scale-out worker checkpoints off its poll thread this way). A
+     * future completes with null for a layer that held nothing after all.
+     */
+    public List<CompletableFuture<byte[]>> captureLayersAsync(Predicate<LayerKey> which) {
+        return table.capture(which);
     }
 
     /**

@@ -30,6 +30,10 @@ public enum RejectReason {
     TOO_MANY_LAYERS(507),
     TOO_MANY_DIMS(400),
     SHUTTING_DOWN(503),
+    /** Scale-out: the layer's partition has no live owner now (a hand-over, a dead worker); retry. */
+    NO_LIVE_OWNER(503),
+    /** Scale-out: the workers are too far behind the acknowledged records of this layer's partition; retry. */
+    CLUSTER_BEHIND(429),
     /** A batch admitted earlier could not be applied (a bug): counted so that no loss is silent. */
     APPLY_FAILED(500);
 

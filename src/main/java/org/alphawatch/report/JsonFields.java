@@ -140,6 +140,11 @@ public final class JsonFields {
     public static final String RECORDS_REFUSED = "records_refused";
     public static final String LAST_REFUSAL = "last_refusal";
     public static final String REFUSED_LAYERS = "refused_layers";
+    public static final String LAG_RECORDS = "lag_records";
+    public static final String PARTIAL = "partial";
+    public static final String MISSING = "missing";
+    public static final String UNREACHABLE = "unreachable";
+    public static final String UNOWNED_PARTITIONS = "unowned_partitions";
     public static final String CHECKPOINTS = "checkpoints";
     public static final String RUNNING = "running";
 

@@ -48,9 +48,13 @@ final class KafkaClients {
         return new KafkaProducer<>(p);
     }
 
-    /** A member of the workers' group: offsets are never auto-committed (they live in checkpoints). */
+    /**
+     * A member of the workers' group: offsets are never auto-committed (they live in checkpoints),
+     * and never reset: an offset the topic no longer has is a refused partition, not a silent jump.
+     */
     static KafkaConsumer<String, byte[]> worker(ScaleSettings s, String clientId, int maxRecord) {
         Properties p = consumerBase(s, clientId, maxRecord);
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
         p.put(ConsumerConfig.GROUP_ID_CONFIG, s.group());
         p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic");
         p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
@@ -80,23 +84,32 @@ final class KafkaClients {
         return p;
     }
 
-    /**
-     * Creates the batch topic (s.partitions(), records up to maxRecord) and the compacted owners
-     * topic when missing; returns the batch topic's actual partition count (an existing topic keeps
-     * its own: partitions are never added to a live topic).
-     */
-    static int ensureTopics(ScaleSettings s, int maxRecord) throws InterruptedException, ExecutionException {
+    /** The batch topic as it is: its partitions and its id (another id: the topic was deleted and created again). */
+    record TopicInfo(int partitions, String id) {}
+
+    static Admin admin(ScaleSettings s) {
         Properties p = new Properties();
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, s.bootstrap());
         p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "30000");
-        try (Admin admin = Admin.create(p)) {
+        return Admin.create(p);
+    }
+
+    /**
+     * Creates the batch topic (s.partitions(), records up to maxRecord), the compacted owners topic
+     * and the refused-records topic when missing; returns the batch topic's actual partition count
+     * (an existing topic keeps its own: partitions are never added to a live topic) and id.
+     */
+    static TopicInfo ensureTopics(ScaleSettings s, int maxRecord) throws InterruptedException, ExecutionException {
+        try (Admin admin = admin(s)) {
             // Replication: the brokers' default.replication.factor (1 on the local broker).
             create(admin, new NewTopic(s.topic(), Optional.of(s.partitions()), Optional.empty())
                     .configs(Map.of("max.message.bytes", Integer.toString(maxRecord))));
             create(admin, new NewTopic(s.ownersTopic(), Optional.of(1), Optional.empty())
                     .configs(Map.of("cleanup.policy", "compact")));
-            return admin.describeTopics(List.of(s.topic())).allTopicNames().get(30, TimeUnit.SECONDS).get(s.topic())
-                    .partitions().size();
+            create(admin, new NewTopic(s.refusedTopic(), Optional.of(1), Optional.empty())
+                    .configs(Map.of("max.message.bytes", Integer.toString(maxRecord))));
+            var d = admin.describeTopics(List.of(s.topic())).allTopicNames().get(30, TimeUnit.SECONDS).get(s.topic());
+            return new TopicInfo(d.partitions().size(), d.topicId().toString());
         } catch (java.util.concurrent.TimeoutException e) {
             throw new ExecutionException("Kafka at " + s.bootstrap() + " did not answer", e);
         }

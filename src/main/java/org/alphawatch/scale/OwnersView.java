@@ -4,7 +4,14 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.IntPredicate;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import org.alphawatch.pipeline.LayerKey;
@@ -29,20 +36,66 @@ final class OwnersView implements ClusterView, AutoCloseable {
     private final int partitions;
     private final Supplier<String> self;
     private final Map<Integer, String> owners = new ConcurrentHashMap<>();
+    private final Set<String> unreachable = ConcurrentHashMap.newKeySet();
+    private final IntPredicate ownsLocally;
+    private final HttpClient probes = HttpClient.newBuilder().connectTimeout(PROBE_TIMEOUT).build();
     private final Thread thread;
+    private final Thread prober;
     private volatile boolean running = true;
 
-    OwnersView(KafkaConsumer<String, byte[]> reader, String ownersTopic, int partitions, Supplier<String> self) {
+    /** How often and how long the other owners are asked whether they are alive. */
+    static final Duration PROBE_EVERY = Duration.ofSeconds(1);
+    static final Duration PROBE_TIMEOUT = Duration.ofSeconds(2);
+
+    /**
+     * @param ownsLocally whether this node's worker owns a partition right now (it knows before the
+     *                    owners topic says so, and after it stopped owning)
+     */
+    OwnersView(KafkaConsumer<String, byte[]> reader, String ownersTopic, int partitions, Supplier<String> self,
+               IntPredicate ownsLocally) {
         this.reader = reader;
         this.topic = new TopicPartition(ownersTopic, 0);
         this.partitions = partitions;
         this.self = self;
+        this.ownsLocally = ownsLocally;
         this.thread = new Thread(this::run, "alphawatch-kafka-owners");
         thread.setDaemon(true);
+        this.prober = new Thread(this::probe, "alphawatch-kafka-probes");
+        prober.setDaemon(true);
     }
 
     void start() {
         thread.start();
+        prober.start();
+    }
+
+    /** Asks every other owner's {@code /healthz} (any answer is alive; no answer within the timeout is not). */
+    private void probe() {
+        while (running) {
+            for (String url : otherOwners()) {
+                try {
+                    probes.send(HttpRequest.newBuilder(URI.create(url + "/healthz")).timeout(PROBE_TIMEOUT).GET().build(),
+                            HttpResponse.BodyHandlers.discarding());
+                    if (unreachable.remove(url)) {
+                        LOG.info("owner {} answers again", url);
+                    }
+                } catch (IOException e) {
+                    if (unreachable.add(url)) {
+                        LOG.warn("owner {} does not answer: {}", url, e.toString());
+                    }
+                } catch (InterruptedException e) {
+                    return;
+                } catch (RuntimeException e) {
+                    unreachable.add(url);
+                }
+            }
+            unreachable.retainAll(otherOwners());
+            try {
+                Thread.sleep(PROBE_EVERY.toMillis());
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
     }
 
     private void run() {
@@ -51,10 +104,13 @@ final class OwnersView implements ClusterView, AutoCloseable {
             reader.seekToBeginning(List.of(topic));
             while (running) {
                 for (ConsumerRecord<String, byte[]> r : reader.poll(Duration.ofMillis(300))) {
+                    if (ClusterSettings.KEY.equals(r.key())) {
+                        continue; // read once at start (ScaleOut)
+                    }
                     try {
                         int p = Integer.parseInt(r.key());
-                        if (r.value() == null) {
-                            owners.remove(p);
+                        if (r.value() == null || r.value().length == 0) {
+                            owners.remove(p); // retracted: the partition is moving
                         } else {
                             owners.put(p, new String(r.value(), StandardCharsets.UTF_8));
                         }
@@ -73,9 +129,37 @@ final class OwnersView implements ClusterView, AutoCloseable {
     }
 
     @Override
-    public Optional<String> remoteOwner(LayerKey key) {
-        String url = owners.get(Partitioning.partition(key, partitions));
-        return url == null || url.equals(self.get()) ? Optional.empty() : Optional.of(url);
+    public Ownership ownership(LayerKey key) {
+        return ownership(Partitioning.partition(key, partitions));
+    }
+
+    private Ownership ownership(int partition) {
+        if (ownsLocally.test(partition)) {
+            return new Ownership(State.LOCAL, self.get());
+        }
+        String url = owners.get(partition);
+        if (url == null || url.equals(self.get())) {
+            // No owner, or the topic still names this node though it let go: the partition is moving.
+            return new Ownership(State.MOVING, null);
+        }
+        return new Ownership(unreachable.contains(url) ? State.UNREACHABLE : State.REMOTE, url);
+    }
+
+    @Override
+    public Set<Integer> partitionsWithoutLiveOwner() {
+        Set<Integer> out = new TreeSet<>();
+        for (int p = 0; p < partitions; p++) {
+            State s = ownership(p).state();
+            if (s == State.MOVING || s == State.UNREACHABLE) {
+                out.add(p);
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public Set<String> unreachableOwners() {
+        return Set.copyOf(unreachable);
     }
 
     @Override
@@ -91,6 +175,7 @@ final class OwnersView implements ClusterView, AutoCloseable {
     @Override
     public void close() {
         running = false;
+        prober.interrupt();
         reader.wakeup();
         try {
             thread.join(10_000);

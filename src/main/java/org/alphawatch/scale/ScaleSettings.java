@@ -12,9 +12,10 @@ import java.util.Optional;
  * @param partitions partitions of the topic when it is created (many more than workers)
  * @param group      the workers' consumer group
  * @param advertise  the URL other nodes reach this one at (default: its own listening URL)
+ * @param maxLag     records the workers may be behind in a partition before ingest answers 429 (0: no limit)
  */
 public record ScaleSettings(String bootstrap, Role role, String topic, int partitions, String group,
-                            Optional<String> advertise) {
+                            Optional<String> advertise, long maxLag) {
     public static final String DEFAULT_TOPIC = "alphawatch.batches";
     public static final int DEFAULT_PARTITIONS = 16;
     public static final String DEFAULT_GROUP = "alphawatch";
@@ -48,9 +49,17 @@ public record ScaleSettings(String bootstrap, Role role, String topic, int parti
         if (partitions < 1 || partitions > 10_000) {
             throw new IllegalArgumentException("kafka-partitions " + partitions + " must be within 1..10000");
         }
+        if (maxLag < 0) {
+            throw new IllegalArgumentException("kafka-max-lag " + maxLag + " must be >= 0");
+        }
         if (topic.isBlank() || group.isBlank()) {
             throw new IllegalArgumentException("kafka-topic and kafka-group must not be empty");
         }
+    }
+
+    /** Where workers keep the records they refused (with why), for an operator to replay. */
+    public String refusedTopic() {
+        return topic + ".refused";
     }
 
     /** The compacted topic where each partition's owner advertises its URL. */

@@ -186,6 +186,7 @@ public final class AlphawatchServer implements AutoCloseable {
                 .get(ApiPaths.HISTORY, secured(false, this::history))
                 .get(ApiPaths.EVENTS, secured(false, this::events))
                 .get(ApiPaths.METRICS, secured(false, this::scrape))
+                .get(ApiPaths.ADMISSION, secured(true, this::admission))
                 .get(ApiPaths.HEALTH, this::health);
         for (ExtraRoute extra : extraRoutes) {
             extra.register(r, this);
@@ -267,7 +268,8 @@ public final class AlphawatchServer implements AutoCloseable {
                 // from the loop.
                 .then(Mono.fromSupplier(() -> partial ? acceptPartial(res, key, source, delivery, body)
                         : accept(res, key, step, kind, repeat, source, delivery, body))
-                        .subscribeOn(Schedulers.parallel())
+                        // The Kafka sink blocks (an owner's answer, Kafka's buffer): off the CPU workers.
+                        .subscribeOn(sink == monitor.ingest() ? Schedulers.parallel() : Schedulers.boundedElastic())
                         .publishOn(eventLoopOf(res))
                         .flatMap(Mono::from))
                 .onErrorResume(ReadTimeoutException.class, e -> {
@@ -333,7 +335,7 @@ public final class AlphawatchServer implements AutoCloseable {
         Admission a = sink.offer(batch);
         res.header(ApiPaths.HEADER_INSTANCE, instance);
         if (!a.ok()) {
-            if (a.reason().httpStatus() == 429) {
+            if (a.reason().httpStatus() == 429 || a.reason().httpStatus() == 503) {
                 res.header(HttpHeaderNames.RETRY_AFTER, "1");
             }
             return send(res, a.reason().httpStatus(), errorBody(a.reason().label(), a.message()));
@@ -441,6 +443,24 @@ public final class AlphawatchServer implements AutoCloseable {
         }
     }
 
+    /** Scale-out: an ingest node asks this owner whether it would admit a new layer's batch (200, or the refusal). */
+    private Publisher<Void> admission(HttpServerRequest req, HttpServerResponse res) {
+        Map<String, List<String>> q = new QueryStringDecoder(req.uri()).parameters();
+        Admission a;
+        try {
+            LayerKey key = new LayerKey(single(q, ApiPaths.PARAM_RUN), single(q, ApiPaths.PARAM_LAYER));
+            int dims = Integer.parseInt(single(q, ApiPaths.PARAM_DIMS));
+            boolean pairs = q.containsKey(ApiPaths.PARAM_PAIRS) && "1".equals(single(q, ApiPaths.PARAM_PAIRS));
+            a = monitor.ingest().check(key, dims, pairs);
+        } catch (RuntimeException e) {
+            return error(res, 400, RejectReason.BAD_PARAMETER.label(), String.valueOf(e.getMessage()));
+        }
+        if (!a.ok()) {
+            return error(res, a.reason().httpStatus(), a.reason().label(), a.message());
+        }
+        return send(res, 200, Map.of(JsonFields.STATUS, "ok"));
+    }
+
     // ---- queries --------------------------------------------------------------------------------
 
     private Publisher<Void> listRuns(HttpServerRequest req, HttpServerResponse res) {
@@ -449,7 +469,16 @@ public final class AlphawatchServer implements AutoCloseable {
         if (cluster.localOnly(req)) {
             return send(res, 200, Map.of(JsonFields.RUNS, runs));
         }
-        return cluster.runs(req, runs).flatMap(all -> Mono.from(send(res, 200, Map.of(JsonFields.RUNS, all))));
+        return cluster.runs(req, runs).flatMap(all -> {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put(JsonFields.RUNS, all.runs());
+            if (!all.missing().isEmpty()) {
+                // Part of the cluster did not answer: say so instead of listing fewer runs silently.
+                m.put(JsonFields.PARTIAL, true);
+                m.put(JsonFields.MISSING, all.missing());
+            }
+            return Mono.from(send(res, 200, m));
+        });
     }
 
     private Map<String, Object> runDoc(String run, List<Monitor.LayerInfo> layers) {
@@ -475,7 +504,7 @@ public final class AlphawatchServer implements AutoCloseable {
         List<Monitor.LayerInfo> layers = Names.valid(run) ? monitor.runs().get(run) : null;
         if (!cluster.localOnly(req) && Names.valid(run)) {
             List<Object> local = layers == null ? List.of() : List.of(runDoc(run, layers));
-            return cluster.runs(req, local).flatMap(all -> Mono.from(all.stream()
+            return cluster.runs(req, local).flatMap(all -> Mono.from(all.runs().stream()
                     .filter(o -> run.equals(((Map<?, ?>) o).get(JsonFields.RUN))).findFirst()
                     .map(doc -> send(res, 200, doc))
                     .orElseGet(() -> error(res, 404, "not_found", "no run '" + abbreviate(run) + "'"))));
@@ -516,16 +545,22 @@ public final class AlphawatchServer implements AutoCloseable {
     }
 
     private Publisher<Void> spectrum(HttpServerRequest req, HttpServerResponse res) {
-        Optional<String> owner = cluster.remoteOwner(req);
+        Optional<ClusterView.Ownership> owner = cluster.elsewhere(req);
         if (owner.isPresent()) {
-            return cluster.forward(req, res, owner.get());
+            return cluster.answerElsewhere(req, res, owner.get());
         }
         Optional<LayerKey> key = layerKey(req);
         Optional<Monitor.LayerStatus> status = key.flatMap(monitor::status);
         if (status.isEmpty()) {
-            return noSuchLayer(req, res);
+            return cluster.notHere(req, res, () -> noSuchLayer(req, res));
         }
         Monitor.LayerStatus s = status.get();
+        if (s.current() == null && s.restoring()) {
+            // Taken over or restarted with its data: not a layer without a spectrum, one being recomputed.
+            res.header(HttpHeaderNames.RETRY_AFTER, "1");
+            return error(res, 503, "restoring", "layer " + key.get() + " was restored from saved state with "
+                    + s.totalSamples() + " samples; its spectrum is being recomputed; retry");
+        }
         if (s.current() == null) {
             return error(res, 404, "no_spectrum_yet", "layer " + key.get() + " has " + s.totalSamples()
                     + " samples but no spectrum yet (it appears after the first refresh; mature from "
@@ -535,13 +570,13 @@ public final class AlphawatchServer implements AutoCloseable {
     }
 
     private Publisher<Void> history(HttpServerRequest req, HttpServerResponse res) {
-        Optional<String> owner = cluster.remoteOwner(req);
+        Optional<ClusterView.Ownership> owner = cluster.elsewhere(req);
         if (owner.isPresent()) {
-            return cluster.forward(req, res, owner.get());
+            return cluster.answerElsewhere(req, res, owner.get());
         }
         Optional<LayerKey> key = layerKey(req);
         if (key.isEmpty()) {
-            return noSuchLayer(req, res);
+            return cluster.notHere(req, res, () -> noSuchLayer(req, res));
         }
         List<Object> points = new ArrayList<>();
         monitor.history(key.get()).orElse(List.of()).forEach(h -> points.add(SnapshotJson.historyPoint(h)));

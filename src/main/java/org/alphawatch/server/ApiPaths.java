@@ -13,6 +13,8 @@ public final class ApiPaths {
     public static final String ALERT_CONFIG = "/v1/runs/{run}/alert-config";
     public static final String METRICS = "/metrics";
     public static final String HEALTH = "/healthz";
+    /** Scale-out, node to node: would this owner admit a batch of {@code dims} units for the layer? */
+    public static final String ADMISSION = "/v1/cluster/admission";
     public static final String PAGE = "/";
 
     /** Query parameters of the ingest endpoint. */
@@ -24,6 +26,11 @@ public final class ApiPaths {
     /** Exactly-once delivery: the sending instance's name and its request number for the layer (both or neither). */
     public static final String PARAM_SENDER = "sender";
     public static final String PARAM_SEQ = "seq";
+    /** Parameters of the admission question. */
+    public static final String PARAM_RUN = "run";
+    public static final String PARAM_LAYER = "layer";
+    public static final String PARAM_DIMS = "dims";
+    public static final String PARAM_PAIRS = "pairs";
     /** The server process's instance id on every ingest answer: a client sees a restart. */
     public static final String HEADER_INSTANCE = "X-Alphawatch-Instance";
 

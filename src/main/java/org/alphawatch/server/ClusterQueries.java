@@ -57,10 +57,28 @@ final class ClusterQueries {
         });
     }
 
+    /**
+     * Runs merged from every owner, and what the answer lacks: partitions without a live owner (a
+     * hand-over, a dead worker) and owners that did not answer. Empty {@code missing}: complete.
+     */
+    record Runs(List<Object> runs, List<String> missing) {}
+
     /** This node's runs merged with every other owner's (a layer listed twice during a hand-over: the fuller one). */
     @SuppressWarnings("unchecked")
-    Mono<List<Object>> runs(HttpServerRequest req, List<Object> local) {
+    Mono<Runs> runs(HttpServerRequest req, List<Object> local) {
+        List<String> missing = java.util.Collections.synchronizedList(new ArrayList<>());
+        java.util.Set<Integer> unowned = cluster.partitionsWithoutLiveOwner();
+        if (!unowned.isEmpty()) {
+            missing.add("partitions " + unowned + " have no live owner");
+        }
         return Flux.fromIterable(cluster.otherOwners())
+                .filter(url -> {
+                    if (cluster.unreachableOwners().contains(url)) {
+                        missing.add(url + " does not answer");
+                        return false;
+                    }
+                    return true;
+                })
                 .flatMap(url -> peer(req).get().uri(url + ApiPaths.RUNS).responseSingle((r, body) -> body.asString())
                         .map(text -> {
                             try {
@@ -71,6 +89,7 @@ final class ClusterQueries {
                         })
                         .onErrorResume(e -> {
                             LOG.warn("runs of {} left out: {}", url, e.toString());
+                            missing.add(url + " did not answer: " + e.getMessage());
                             return Mono.just(List.of());
                         }))
                 .collectList()
@@ -98,32 +117,85 @@ final class ClusterQueries {
                         m.put(JsonFields.LAYERS, new ArrayList<>(layers.values()));
                         merged.add(m);
                     });
-                    return merged;
+                    return new Runs(merged, List.copyOf(missing));
                 });
     }
 
-    /** The owner's answer to the same GET, status and body as they are. */
-    Publisher<Void> forward(HttpServerRequest req, HttpServerResponse res, String owner) {
-        return peer(req).get().uri(owner + req.uri())
+    /**
+     * Answers a layer query another node must answer: forwarded to a live owner (its status and body
+     * as they are), or 503 with a reason and Retry-After while the layer's partition is moving or its
+     * owner does not answer. Never 404 for a layer that may exist: that is a deleted run's answer.
+     */
+    Publisher<Void> answerElsewhere(HttpServerRequest req, HttpServerResponse res, ClusterView.Ownership owner) {
+        LayerKey key = new LayerKey(req.param("run"), req.param("layer"));
+        if (owner.state() == ClusterView.State.MOVING) {
+            return unavailable(res, PARTITION_MOVING, "layer " + key + ": its partition is changing owners (or has no "
+                    + "worker yet); retry");
+        }
+        if (owner.state() == ClusterView.State.UNREACHABLE) {
+            return unavailable(res, OWNER_UNREACHABLE, "layer " + key + ": its owner " + owner.url()
+                    + " does not answer; its partition moves to another worker after the session timeout; retry");
+        }
+        String url = owner.url();
+        return peer(req).get().uri(url + req.uri())
                 .responseSingle((r, body) -> body.asByteArray().defaultIfEmpty(new byte[0])
                         .map(b -> reactor.util.function.Tuples.of(r.status().code(), b)))
                 .publishOn(AlphawatchServer.eventLoopOf(res))
-                .flatMap(t -> Mono.from(res.status(t.getT1())
-                        .header(HttpHeaderNames.CONTENT_TYPE, "application/json")
-                        .header(HttpHeaderNames.CONTENT_LENGTH, Integer.toString(t.getT2().length))
-                        .sendByteArray(Mono.just(t.getT2()))))
-                .onErrorResume(e -> Mono.from(server.error(res, 502, "owner_unreachable", "the node owning this layer ("
-                        + owner + ") did not answer: " + e.getMessage())));
+                .flatMap(t -> {
+                    ClusterView.Ownership now = cluster.ownership(key);
+                    if (t.getT1() == 404 && !(now.state() == ClusterView.State.REMOTE && url.equals(now.url()))) {
+                        // The owner let go while we asked: the layer is moving, not gone.
+                        return Mono.from(unavailable(res, PARTITION_MOVING, "layer " + key + " is changing owners; retry"));
+                    }
+                    return Mono.from(res.status(t.getT1())
+                            .header(HttpHeaderNames.CONTENT_TYPE, "application/json")
+                            .header(HttpHeaderNames.CONTENT_LENGTH, Integer.toString(t.getT2().length))
+                            .sendByteArray(Mono.just(t.getT2())));
+                })
+                .onErrorResume(e -> Mono.from(unavailable(res, OWNER_UNREACHABLE, "the node owning layer " + key + " ("
+                        + url + ") did not answer: " + e.getMessage() + "; retry")));
     }
 
-    /** The owner of the requested layer when another node owns it (scale-out). */
-    Optional<String> remoteOwner(HttpServerRequest req) {
+    /**
+     * The answer for a layer this node does not hold: 404 when no such layer exists (a single node,
+     * or the partition is this node's), 503 while its partition is not this node's (this node just
+     * handed it over, or was asked before the asker saw the hand-over): it may exist elsewhere.
+     */
+    Publisher<Void> notHere(HttpServerRequest req, HttpServerResponse res,
+                            java.util.function.Supplier<Publisher<Void>> notFound) {
+        String run = req.param("run");
+        String layer = req.param("layer");
+        if (cluster == null || !Names.valid(run) || !Names.valid(layer)) {
+            return notFound.get();
+        }
+        LayerKey key = new LayerKey(run, layer);
+        if (cluster.ownership(key).state() == ClusterView.State.LOCAL) {
+            return notFound.get();
+        }
+        return unavailable(res, PARTITION_MOVING, "layer " + key + " is not on this node: its partition is changing "
+                + "owners; retry");
+    }
+
+    static final String PARTITION_MOVING = "partition_moving";
+    static final String OWNER_UNREACHABLE = "owner_unreachable";
+
+    private Publisher<Void> unavailable(HttpServerResponse res, String error, String detail) {
+        res.header(HttpHeaderNames.RETRY_AFTER, "1");
+        return server.error(res, 503, error, detail);
+    }
+
+    /**
+     * Who must answer for the requested layer when it is not this node (scale-out): empty for a
+     * single node, a local-only request, an invalid name, or a layer this node owns.
+     */
+    Optional<ClusterView.Ownership> elsewhere(HttpServerRequest req) {
         String run = req.param("run");
         String layer = req.param("layer");
         if (localOnly(req) || !Names.valid(run) || !Names.valid(layer)) {
             return Optional.empty();
         }
-        return cluster.remoteOwner(new LayerKey(run, layer));
+        ClusterView.Ownership o = cluster.ownership(new LayerKey(run, layer));
+        return o.state() == ClusterView.State.LOCAL ? Optional.empty() : Optional.of(o);
     }
 
     /** Other owners' /v1/events, re-framed into whole events; re-subscribed when the owners change. */

@@ -13,8 +13,10 @@ final class ScaleOutWiring {
         AlphawatchServer server = service.server();
         try {
             ScaleOut s = ScaleOut.connect(config.scale().orElseThrow(), service.monitor(), config.durability().dir(),
-                    config.durability().interval(), config.monitor().maxBodyBytes(), server::baseUrl);
+                    config.durability().interval(), config.monitor().maxBodyBytes(),
+                    config.token().map(t -> new String(t, java.nio.charset.StandardCharsets.UTF_8)), server::baseUrl);
             server.withSink(s.sink()).withCluster(s.view(), s::status, s::healthy);
+            s.bindMetrics(service.metrics().registry());
             service.attachScaleOut(s);
         } catch (Exception e) {
             throw new IllegalStateException("kafka at " + config.scale().get().bootstrap() + ": " + e.getMessage(), e);

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.alphawatch.core.analysis.AnalysisOptions;
@@ -26,8 +28,10 @@ import org.junit.jupiter.api.io.TempDir;
  * nodes, a worker on a small heap): a client that retries through the other ingest node publishes
  * the same numbered request twice and the worker applies it once; an impossible partial is refused
  * by the ingest node before it reaches the topic (no poison pill); a layer beyond the worker's
- * memory budget (half its heap) is refused by the worker, counted in its metrics and shown in its
- * {@code /healthz}, instead of exhausting its memory, while the other layer keeps every row.
+ * memory budget (half its heap) is refused by the ingest node, which asks the owner, before any
+ * 202; published straight to Kafka it is refused by the worker, counted in its metrics, shown in
+ * its {@code /healthz} and kept in the refused-records topic, instead of exhausting its memory,
+ * while the other layer keeps every row.
  */
 @Tag("slow")
 class KafkaDoorsTest {
@@ -71,10 +75,25 @@ class KafkaDoorsTest {
             assertThat(poison.status()).as("refused before it reaches the topic").isEqualTo(400);
 
             // d = 1024: a sliding window of 8 panes costs about 100 MB, the worker's budget is 64 MB.
+            // The ingest node asks the layer's owner before it acknowledges: refused, never 202'd.
             int wide = 1024;
-            Http.Response big = one.post("/v1/runs/k/layers/wide/batches?step=1",
-                    NpyWriter.toBytes(Dense.gaussian(random, 16, wide), 16, wide));
-            assertThat(big.status()).as("ingest cannot know the worker's budget yet").isEqualTo(202);
+            byte[] wideRows = NpyWriter.toBytes(Dense.gaussian(random, 16, wide), 16, wide);
+            Http.Response big = one.post("/v1/runs/k/layers/wide/batches?step=1", wideRows);
+            assertThat(big.status()).as(big.body()).isEqualTo(507);
+            assertThat(big.json().get("error").asText()).isEqualTo("memory_budget");
+            // A record that reaches the topic another way (a trainer publishing straight to Kafka): the
+            // worker refuses it, counts it, shows it and keeps a copy in the refused-records topic.
+            org.alphawatch.pipeline.LayerKey wideKey = new org.alphawatch.pipeline.LayerKey("k", "wide");
+            try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<String, byte[]>(Map.of(
+                    "bootstrap.servers", broker.bootstrap(), "max.request.size", "4000000"),
+                    new org.apache.kafka.common.serialization.StringSerializer(),
+                    new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+                producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>("alphawatch.batches",
+                        Partitioning.partition(wideKey, 4), "k/wide", org.alphawatch.durability.WriteAheadLog.encodeBatch(1,
+                        org.alphawatch.pipeline.ActivationBatch.train(wideKey, 1,
+                                org.alphawatch.io.NpyArray.ofDoubles(Dense.gaussian(random, 16, wide), 16, wide)))))
+                        .get(30, TimeUnit.SECONDS);
+            }
 
             JsonNode doc = spectrum(one, "h", rows);
             double[] exact = SpectrumAnalyzer.analyze(ref.snapshot(), AnalysisOptions.defaults(new EjmlEigenSolver()))
@@ -93,8 +112,45 @@ class KafkaDoorsTest {
             assertThat(w.get("last_refusal").asText()).contains("k/wide").contains("memory-budget");
             assertThat(worker.http().get("/metrics").body())
                     .contains("alphawatch_ingest_rejected_total{reason=\"memory_budget\"} 1.0")
+                    .contains("alphawatch_kafka_records_refused_total{reason=\"memory_budget\"} 1.0")
                     .contains("alphawatch_ingest_duplicates_total 12.0");
+            assertThat(refusedCopies(broker.bootstrap())).as("kept for an operator to replay").isEqualTo(1);
+            // Every scale-out series a worker and an ingest node export is documented, and nothing more.
+            java.util.Set<String> exported = new java.util.TreeSet<>();
+            for (Http node : List.of(worker.http(), one)) {
+                for (String line : node.get("/metrics").body().split("\n")) {
+                    if (line.startsWith("# TYPE alphawatch_kafka_")) {
+                        exported.add(line.split(" ")[2]);
+                    }
+                }
+            }
+            java.util.Set<String> documented = new java.util.TreeSet<>();
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("^\\| `(alphawatch_kafka_[a-z0-9_]+)`",
+                    java.util.regex.Pattern.MULTILINE).matcher(Files.readString(Path.of("docs/metrics-reference.md")));
+            while (m.find()) {
+                documented.add(m.group(1));
+            }
+            assertThat(documented).isEqualTo(exported);
             assertThat(worker.process().isAlive()).isTrue();
+        }
+    }
+
+    /** Records in the refused-records topic, each with its reason. */
+    static int refusedCopies(String bootstrap) {
+        try (var c = new org.apache.kafka.clients.consumer.KafkaConsumer<String, byte[]>(Map.of(
+                "bootstrap.servers", bootstrap, "auto.offset.reset", "earliest", "group.id", "test-refused"),
+                new org.apache.kafka.common.serialization.StringDeserializer(),
+                new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+            c.subscribe(java.util.List.of("alphawatch.batches.refused"));
+            int n = 0;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (n == 0 && System.nanoTime() < deadline) {
+                for (var r : c.poll(java.time.Duration.ofMillis(500))) {
+                    assertThat(new String(r.headers().lastHeader("reason").value())).isEqualTo("memory_budget");
+                    n++;
+                }
+            }
+            return n;
         }
     }
 

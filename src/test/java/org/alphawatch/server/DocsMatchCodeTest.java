@@ -95,6 +95,8 @@ class DocsMatchCodeTest {
             while (m.find()) {
                 documented.add(m.group(1));
             }
+            // Scale-out's series exist only with Kafka: KafkaDoorsTest checks them against a cluster.
+            documented.removeIf(name -> name.startsWith("alphawatch_kafka_"));
             assertThat(documented).isEqualTo(exported);
         }
     }
