@@ -176,7 +176,8 @@ class Sender:
             self.reachable = False
             self.down_since = time.monotonic()
         self.log.warning("alphawatch: the monitor at %s is unreachable (%s); rows are kept and sent when it is "
-                         "back (up to the limits in stats())", self.transport.url, describe(error))
+                         "back (beyond what a layer may hold they are dropped, counted in stats())",
+                         self.transport.url, describe(error))
 
     def reachable_again(self):
         with self.cond:
@@ -202,11 +203,10 @@ class Sender:
                 with layer.lock:
                     if layer.counted > 0:
                         pending[layer.name] = layer.counted
-            self.restart = _Restart(old, instance, pending)
+            # Nothing merged yet: nothing this client could have lost.
+            self.restart = _Restart(old, instance, pending) if pending else None
         if previous is not None:
             self.report_restart(previous)
-        if not pending:
-            self.report_restart(self.take_restart())
 
     def check_restart(self, layer, request, doc):
         """After a restart, a layer's first 202 says whether the server still has what it had."""
