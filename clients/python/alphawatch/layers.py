@@ -84,6 +84,7 @@ class Layer:
         self.stopped = False       # the server refused this layer: nothing more is sent
         self.seq = 0               # the last sequence number given to a request
         self.inflight = None       # the request being sent (or to be tried again): at most one
+        self.direct = False        # Monitor.send of this layer under way: the sender forms no request
         self.counted = 0           # samples of this client the server holds (by its answers)
         self.latest = None         # the newest spectrum document fetched
         self.fetched_at = None     # time.monotonic() of the last fetch
@@ -122,7 +123,7 @@ class Layer:
         with self.lock:
             if self.inflight is not None:
                 return self.inflight
-            if self.stopped:
+            if self.stopped or self.direct:
                 return None
             if self.rows_queue:
                 array, step, repeat, latent, kind = self.rows_queue.popleft()
@@ -149,6 +150,21 @@ class Layer:
                                         parts=group)
             request.with_moments = with_moments
             return request
+
+    def direct_request(self, kind, params):
+        """A request of Monitor.send, numbered after everything formed before it; None while the
+        sender's request is in flight (it must go first: a later seq makes the server skip it).
+        Until end_direct(), the sender forms no request of this layer."""
+        with self.lock:
+            if self.inflight is not None:
+                return None
+            self.direct = True
+            self.seq += 1
+            return Request(self.seq, kind, 0, 0, params=params)
+
+    def end_direct(self):
+        with self.lock:
+            self.direct = False
 
     def delivered(self, request, body_bytes, limit, duplicate):
         """The server took the request (or had taken it: a duplicate)."""

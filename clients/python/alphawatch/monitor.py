@@ -24,7 +24,7 @@ import threading
 import time
 import weakref
 
-from .layers import LayerTable, Request, STAT_KEYS
+from .layers import LayerTable, STAT_KEYS
 from .moments import PRECISIONS
 from .npy import encode_npy
 from .sender import Sender
@@ -120,17 +120,20 @@ class Monitor:
         layer = self._table.get(name)
         sender = self._sender
         with layer.send_lock:  # one request of a layer in flight, with the background sender's
-            with layer.lock:
-                pending = layer.inflight
-            if pending is not None:  # its seq goes first: a later seq would make the server skip it
-                if sender.deliver_now(layer, pending) is None:
-                    raise OSError(f"layer {name}: an earlier request could not be delivered first")
-            with layer.lock:
-                layer.seq += 1
-                request = Request(layer.seq, kind, 0, 0, params=params)
-            request.body = body
-            own = time.monotonic() + sender.transport.timeout * (sender.policy.max_retries + 1)
-            return sender.post(layer, request, lambda: own, background=False).doc
+            while True:
+                request = layer.direct_request(kind, params)
+                if request is not None:
+                    break
+                pending = layer.inflight  # the sender's request goes first
+                if pending is not None and sender.deliver_now(layer, pending) is None:
+                    raise OSError(f"layer {name}: an earlier request of the background sender could not be "
+                                  f"delivered first")
+            try:
+                request.body = body
+                own = time.monotonic() + sender.transport.timeout * (sender.policy.max_retries + 1)
+                return sender.post(layer, request, lambda: own, background=False).doc
+            finally:
+                layer.end_direct()
 
     def spectrum(self, layer):
         """The layer's current spectrum document (a GET now; :meth:`latest` does not wait)."""

@@ -817,6 +817,32 @@ class ExactlyOnceTest(unittest.TestCase):
                 self.assertLess(np.max(np.abs(np.asarray(doc["eigenvalues"]) - ref) / ref), 1e-10, name)
 
 
+    def test_send_and_the_background_sender_share_a_layers_numbers_in_order(self):
+        rng = np.random.default_rng(22)
+        run = P + "py-once-mixed"
+        with Proxy(URL) as proxy:
+            mon = Monitor(proxy.url, run=run, flush_batches=1)
+            done = threading.Event()
+
+            def background():
+                for step in range(30):
+                    mon.submit("m", rng.standard_normal((20, 6)), step=step)
+                done.set()
+
+            t = threading.Thread(target=background)
+            t.start()
+            direct = 0
+            while not done.is_set() or direct < 10:
+                mon.send("m", np.random.default_rng(direct).standard_normal((5, 6)), step=100 + direct)
+                direct += 1
+            t.join()
+            stats = mon.close()
+        arrived = [int(r[2]["seq"]) for r in proxy.posts("m")]
+        self.assertEqual(arrived, list(range(1, len(arrived) + 1)))  # one at a time, in number order
+        self.assertEqual((stats["merged"], stats["duplicates"]), (30 * 20, 0))
+        spectrum_when(run, "m", 30 * 20 + 5 * direct)  # nothing skipped as a duplicate
+
+
 class SpeaksUpTest(unittest.TestCase):
     def test_stats_count_rows_in_flight_at_every_moment_with_repeat_passes(self):
         model = mlp(seed=12, dropout=0.3)
