@@ -14,4 +14,4 @@ from .moments import Moments
 from .npy import encode_npy
 
 __all__ = ["Monitor", "AlphawatchError", "Moments", "encode_npy"]
-__version__ = "0.2.0"
+__version__ = "0.3.0"

@@ -70,18 +70,21 @@ def main():
         with torch.no_grad():
             acc = (model(xv).argmax(1) == yv).float().mean().item()
         print(f"epoch {epoch + 1:3d}  step {step:5d}  loss {loss.item():.4f}  test accuracy {acc:.3f}", flush=True)
-    stats = mon.close()
+        s = mon.latest("act2")  # the newest spectrum, fetched in the background: never waits
+        if s is not None and s.get("alpha") is not None:
+            print(f"             act2 alpha {s['alpha']:.3f} over {s['samples']} samples (step {s['step']})")
+    stats = mon.close(wait_for_spectrum=True)  # and the spectra of everything sent
     for layer in ("act1", "act2"):
         c = stats["layers"][layer]
         print(f"{layer}: {c['recorded']} rows recorded, {c['merged']} merged in {c['sent']} requests "
               f"({c['bytes']:,} bytes), {c['dropped']} dropped, {c['failed']} failed attempts")
     for layer in ("act1", "act2"):
-        try:
-            s = mon.spectrum(layer)
+        s = mon.latest(layer)
+        if s is None or s.get("alpha") is None:
+            print(f"{layer}: no spectrum (the monitor did not refresh within close()'s timeout)")
+        else:
             print(f"{layer}: alpha {s['alpha']:.3f} (r2 {s['alpha_r2']:.3f}, ranks {s['fit_range']}, "
                   f"{s['samples']} samples), effective rank {s['effective_rank']:.1f}")
-        except Exception as e:  # the first refresh may not have happened yet
-            print(f"{layer}: no spectrum yet ({e})")
     return 0 if stats["dropped"] == 0 and stats["refused"] == 0 else 1
 
 

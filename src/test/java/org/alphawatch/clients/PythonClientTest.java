@@ -18,6 +18,7 @@ import org.alphawatch.pipeline.MonitorConfig;
 import org.alphawatch.server.MonitorService;
 import org.alphawatch.testing.ExternalTools;
 import org.alphawatch.testing.Http;
+import org.alphawatch.testing.ServerProcess;
 import org.alphawatch.testing.TestServers;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -94,9 +95,12 @@ class PythonClientTest {
                 .withRefresh(0, Duration.ofSeconds(1)).withMinSamples(2);
         try (MonitorService service = TestServers.start(normal); MonitorService busy = TestServers.start(tight);
              MonitorService sliding = TestServers.start(panes)) {
+            // The restart tests start and kill `serve` processes of this build themselves.
             Run r = run(Map.of("ALPHAWATCH_URL", service.server().baseUrl(),
                     "ALPHAWATCH_TIGHT_URL", busy.server().baseUrl(),
-                    "ALPHAWATCH_SLIDING_URL", sliding.server().baseUrl()),
+                    "ALPHAWATCH_SLIDING_URL", sliding.server().baseUrl(),
+                    "ALPHAWATCH_JAVA", ServerProcess.java(),
+                    "ALPHAWATCH_CLASSPATH", ServerProcess.classPath()),
                     venvPython.toString(), "-W", "error::ResourceWarning", "clients/python/tests/test_attach.py");
             System.out.println(r.output());
             assertThat(r.status()).as(r.output()).isZero();
