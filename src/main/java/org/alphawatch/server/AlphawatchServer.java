@@ -333,7 +333,6 @@ public final class AlphawatchServer implements AutoCloseable {
     /** Offers a decoded batch; 202 once it is durable, or the refusal. */
     private Publisher<Void> admitted(HttpServerResponse res, ActivationBatch batch) {
         Admission a = sink.offer(batch);
-        res.header(ApiPaths.HEADER_INSTANCE, instance);
         if (!a.ok()) {
             if (a.reason().httpStatus() == 429 || a.reason().httpStatus() == 503) {
                 res.header(HttpHeaderNames.RETRY_AFTER, "1");
@@ -744,7 +743,6 @@ public final class AlphawatchServer implements AutoCloseable {
 
     private Publisher<Void> reject(HttpServerResponse res, RejectReason reason, String detail) {
         monitor.ingest().reject(reason, detail);
-        res.header(ApiPaths.HEADER_INSTANCE, instance);
         if (reason == RejectReason.UNAUTHORIZED) {
             res.header(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"alphawatch\"");
         }
@@ -771,7 +769,11 @@ public final class AlphawatchServer implements AutoCloseable {
             status = 500;
             bytes = "{\"error\":\"internal\",\"detail\":\"response serialization failed\"}".getBytes(StandardCharsets.UTF_8);
         }
+        if (status == 503 && !res.responseHeaders().contains(HttpHeaderNames.RETRY_AFTER)) {
+            res.header(HttpHeaderNames.RETRY_AFTER, "1"); // every 503 is temporary: say when to come back
+        }
         return res.status(status).header(HttpHeaderNames.CONTENT_TYPE, JSON)
+                .header(ApiPaths.HEADER_INSTANCE, instance)
                 .header(HttpHeaderNames.CONTENT_LENGTH, Integer.toString(bytes.length))
                 .sendByteArray(Mono.just(bytes));
     }
