@@ -200,6 +200,32 @@ class GoldenFormatsTest {
         }
     }
 
+    @Test
+    void theKafkaPartialRecordBothLanguagesWriteDecodesAndReencodesByteForByte() throws Exception {
+        // Written by the Python client's kafka.partial_record (its test checks it writes these bytes).
+        byte[] golden = Files.readAllBytes(Resources.path("golden/partials/kafka-partial-record.bin"));
+        org.alphawatch.pipeline.ActivationBatch[] got = new org.alphawatch.pipeline.ActivationBatch[1];
+        WalReader.decode(golden, new WalReader.Visitor() {
+            @Override
+            public void batch(long seq, org.alphawatch.pipeline.ActivationBatch batch) {
+                assertThat(seq).isZero();
+                got[0] = batch;
+            }
+
+            @Override
+            public void delete(long seq, String run) {
+                throw new AssertionError("not a deletion");
+            }
+        });
+        var b = got[0];
+        assertThat(b.key().toString()).isEqualTo("golden/p");
+        assertThat(b.source()).isEqualTo("rank0");
+        assertThat(b.delivery()).isEqualTo(new org.alphawatch.pipeline.Delivery("a1b2c3d4e5f60718293a4b", 42));
+        assertThat(b.partials()).hasSize(1);
+        assertMoments(b.partials().get(0).mean(), b.partials().get(0).comomentUpper(), rows(0, 12, 3, 9), 12, 3);
+        assertThat(WriteAheadLog.encodeBatch(0, b)).isEqualTo(golden);
+    }
+
     static void assertMoments(double[] mean, double[] upper, double[] x, int n, int dims) {
         CovarianceAccumulator acc = CovarianceAccumulator.fromMoments(dims, n, mean, upper);
         assertThat(Dense.relativeError(acc.snapshot().covariance(), Dense.twoPassCovariance(x, n, dims)))
