@@ -27,7 +27,7 @@ class PromtoolTest {
         Run r = promtool(Path.of("docker/prometheus"), "check", "rules", "rules" + File.separator + "alphawatch.yml");
         System.out.println(r.output());
         assertThat(r.status()).as(r.output()).isZero();
-        assertThat(r.output()).contains("SUCCESS: 13 rules found");
+        assertThat(r.output()).contains("SUCCESS: 17 rules found");
     }
 
     @Test
