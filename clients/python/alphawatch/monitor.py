@@ -22,6 +22,7 @@ import logging
 import os
 import threading
 import time
+import urllib.parse
 import weakref
 
 from .layers import LayerTable, STAT_KEYS
@@ -81,6 +82,7 @@ class Monitor:
         self.sender = new_sender_id()
         self.aggregate = bool(aggregate)
         transport = Transport(url, token, timeout)
+        self._transport = transport
         self._sender = Sender(transport, RetryPolicy(max_retries), None, run, source, self.sender,
                               float(flush_seconds), float(spectrum_seconds), on_spectrum, log)
         self._table = LayerTable(self.aggregate, precision, flush_batches, int(queue_batches),
@@ -246,12 +248,14 @@ class Monitor:
         totals["sender"] = self.sender
         return totals
 
-    def close(self, timeout=30.0, wait_for_spectrum=False):
+    def close(self, timeout=30.0, wait_for_spectrum=False, end_run=True):
         """Detaches the hooks, sends what is left and ends the sender within timeout + 1 s; what
         could not be sent by then is counted as dropped. A connection refused while closing ends
         it at once (a warning says so). wait_for_spectrum: True (wait up to `timeout`) or
         seconds: then also waits until each layer's served spectrum covers every row this
-        client sent, so :meth:`latest` holds the run's final spectra. Using the monitor afterwards
+        client sent, so :meth:`latest` holds the run's final spectra. end_run: tells the monitor the
+        run is over (``POST /v1/runs/{run}/end``: no staleness alert for it; a later batch reopens
+        it); False when other processes go on sending to this run. Using the monitor afterwards
         raises (except :meth:`stats`, :meth:`latest` and :meth:`spectrum`). Returns
         :meth:`stats`."""
         table = self._table
@@ -265,11 +269,23 @@ class Monitor:
         elif wait_for_spectrum not in (False, None):
             spectrum_timeout = float(wait_for_spectrum)
         self._sender.close(timeout, spectrum_timeout)
+        if end_run:
+            self._end_run()
         s = self.stats()
         if s["dropped"] or s["refused"]:
             log.warning("alphawatch: %d rows merged, %d dropped; %d requests refused", s["merged"], s["dropped"],
                         s["refused"])
         return s
+
+    def _end_run(self):
+        """One attempt, a few seconds: a hint that spares a finished run its staleness alerts."""
+        path = "/v1/runs/" + urllib.parse.quote(self.run, safe="") + "/end"
+        try:
+            answer = self._transport.request("POST", path, b"", time.monotonic() + 5.0)
+            if answer.status != 200:
+                log.info("alphawatch: the monitor did not take the end of run %s (%s)", self.run, answer.status)
+        except OSError as e:
+            log.info("alphawatch: the end of run %s was not sent (%s)", self.run, e)
 
     @property
     def closed(self):

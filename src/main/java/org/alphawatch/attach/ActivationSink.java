@@ -15,6 +15,9 @@ public interface ActivationSink {
     /** The layer's current (mature) alpha, for the progress line; empty while the window is immature. */
     OptionalDouble alpha(LayerKey key);
 
+    /** Tells the monitor the run is over (no staleness alerts; a later batch reopens it). A hint: never throws. */
+    void endRun(String run);
+
     /** The in-process monitor, with its backpressure rule: block while the queue is full. */
     static ActivationSink of(Monitor monitor) {
         return new ActivationSink() {
@@ -22,6 +25,11 @@ public interface ActivationSink {
             public boolean emit(ActivationBatch batch) throws InterruptedException {
                 Admission a = monitor.ingest().offerBlocking(batch, Duration.ofSeconds(60));
                 return a.ok();
+            }
+
+            @Override
+            public void endRun(String run) {
+                monitor.ingest().endRun(run);
             }
 
             @Override

@@ -108,6 +108,25 @@ public final class HttpActivationSink implements ActivationSink {
     }
 
     @Override
+    public void endRun(String run) {
+        HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(base + "/v1/runs/" + run + "/end"))
+                .timeout(Duration.ofSeconds(5)).POST(HttpRequest.BodyPublishers.noBody());
+        if (token != null) {
+            req.header("Authorization", "Bearer " + token);
+        }
+        try {
+            HttpResponse<String> r = client.send(req.build(), HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() != 200) {
+                LOG.info("{} did not take the end of run {}: {}", base, run, r.statusCode());
+            }
+        } catch (IOException e) {
+            LOG.info("the end of run {} was not sent to {}: {}", run, base, e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
     public OptionalDouble alpha(LayerKey key) {
         try {
             HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(base + "/v1/runs/" + key.run() + "/layers/"

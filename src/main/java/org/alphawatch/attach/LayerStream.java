@@ -76,8 +76,12 @@ public final class LayerStream implements AutoCloseable {
         return refused.get();
     }
 
+    /**
+     * The run is over: the monitor raises no staleness alert for it and shows it as ended (a later
+     * batch reopens it). Nothing is buffered: every send has been handed over when it returns.
+     */
     @Override
     public void close() {
-        // Nothing is buffered: every send has been handed over when it returns.
+        sink.endRun(run);
     }
 }

@@ -79,6 +79,8 @@ public final class MetricNames {
     public static final String INGEST_REJECTED = "alphawatch.ingest.rejected";
     /** alphawatch_ingest_duplicates_total: numbered requests received again (retries) and not applied twice */
     public static final String INGEST_DUPLICATES = "alphawatch.ingest.duplicates";
+    /** alphawatch_layer_ended{run,layer}: 1 when the run was ended by its sender */
+    public static final String LAYER_ENDED = "alphawatch.layer.ended";
     /** alphawatch_layer_last_update_timestamp_seconds{run,layer} */
     public static final String LAST_UPDATE = "alphawatch.layer.last.update.timestamp";
     /** alphawatch_queue_batches: admitted batches not yet applied */

@@ -35,6 +35,7 @@ public final class MonitorMetrics implements MonitorObserver {
     private final Map<LayerKey, LayerMeters> layers = new ConcurrentHashMap<>();
     private final Map<RejectReason, Counter> rejected = new ConcurrentHashMap<>();
     private final Counter duplicates;
+    private volatile Monitor monitor;
     private final Map<Stage, Timer> stages = new java.util.EnumMap<>(Stage.class);
 
     /** Latest values of one layer; a snapshot swaps the whole object. */
@@ -89,6 +90,7 @@ public final class MonitorMetrics implements MonitorObserver {
 
     /** Registers the monitor-wide gauges (queue, memory, layer count). */
     public void bind(Monitor monitor) {
+        this.monitor = monitor;
         Gauge.builder(QUEUE_BATCHES, monitor, Monitor::queuedBatches).strongReference(true)
                 .description("Admitted batches not yet applied").register(registry);
         Gauge.builder(QUEUE_BYTES, monitor, Monitor::queuedBytes).baseUnit("bytes").strongReference(true)
@@ -164,6 +166,9 @@ public final class MonitorMetrics implements MonitorObserver {
                     s -> s.projection() == null ? Double.NaN : s.projection().readoutR2());
             m.meters.add(Gauge.builder(LAST_UPDATE, m, x -> x.lastUpdateSeconds).tags(tags).baseUnit("seconds")
                     .strongReference(true).description("Unix time of the last applied batch").register(registry));
+            m.meters.add(Gauge.builder(LAYER_ENDED, this, x -> x.monitor == null ? Double.NaN
+                            : x.monitor.ended(k) ? 1 : 0).tags(tags).strongReference(true)
+                    .description("1 when the layer's run was ended by its sender (no staleness alerts)").register(registry));
             return m;
         });
     }

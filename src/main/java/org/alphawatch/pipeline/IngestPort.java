@@ -42,6 +42,14 @@ public final class IngestPort implements BatchSink {
         return table.register(batch, LayerTable.Door.WORKER, Long.MAX_VALUE);
     }
 
+    /**
+     * The run is over (its sender said so): its layers raise no staleness alert and show as ended;
+     * a later batch reopens it. Returns the number of layers of the run (0: no such run).
+     */
+    public int endRun(String run) {
+        return table.endRun(run);
+    }
+
     @Override
     public CompletableFuture<Long> deleteRun(String run) {
         return table.deleteRun(run);

@@ -110,6 +110,8 @@ final class LayerMonitor {
     /** Samples applied per sender (rank or process) that named itself; not saved in checkpoints. */
     private final ConcurrentHashMap<String, Long> sources = new ConcurrentHashMap<>();
     private volatile boolean visible;
+    /** Its sender said the run is over (until its next batch): not stale, shown as ended. */
+    volatile boolean ended;
     /** Rebuilt from saved state (a restart, a partition taken over): its first spectrum is on its way. */
     private volatile boolean restored;
     private volatile long lastAppliedMillis = -1;

@@ -192,6 +192,7 @@ final class LayerTable {
                 registry.chargeRepeats(target);
             }
             seq = door == Door.REPLAY ? replaySeq : ++lastSeq;
+            target.ended = false; // a batch after the end reopens the run
             ticket = queue.reserve(seq, batch.bytes());
             target.pendingAdmissions.incrementAndGet();
             target.admittedSamples.addAndGet(samples);
@@ -271,6 +272,21 @@ final class LayerTable {
         lock.lock();
         try {
             this.log = batchLog;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Marks a run's layers ended (its sender finished): they raise no staleness alert and show as
+     * ended until one of them is sent a batch again. Returns how many layers the run has (0: no such run).
+     */
+    int endRun(String run) {
+        lock.lock();
+        try {
+            List<LayerMonitor> layers = registry.ofRun(run);
+            layers.forEach(m -> m.ended = true);
+            return layers.size();
         } finally {
             lock.unlock();
         }

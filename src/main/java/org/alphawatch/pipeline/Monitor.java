@@ -39,7 +39,8 @@ import reactor.core.scheduler.Scheduler;
  */
 public final class Monitor implements AutoCloseable {
     /** A run's layer as listed by the API. */
-    public record LayerInfo(String layer, int dims, long totalSamples, long lastStep, long refreshes, boolean mature) {}
+    public record LayerInfo(String layer, int dims, long totalSamples, long lastStep, long refreshes, boolean mature,
+                            boolean ended) {}
 
     /**
      * What the query side knows of a layer: its current snapshot (null before the first refresh),
@@ -110,6 +111,12 @@ public final class Monitor implements AutoCloseable {
         return (m != null ? m.windowSpec() : config.windowSpec(dims)).maxPartialSamples();
     }
 
+    /** Whether the layer's run was ended by its sender (and not sent a batch since). */
+    public boolean ended(LayerKey key) {
+        LayerMonitor m = visible(key);
+        return m != null && m.ended;
+    }
+
     public boolean hasLayer(LayerKey key) {
         return visible(key) != null;
     }
@@ -145,17 +152,20 @@ public final class Monitor implements AutoCloseable {
                     LayerSnapshot s = m.snapshots().current();
                     out.computeIfAbsent(m.key.run(), r -> new ArrayList<>()).add(new LayerInfo(m.key.layer(), m.dims,
                             m.totalSamples(), s == null ? -1 : s.step(), s == null ? 0 : s.sequence(),
-                            s != null && s.mature()));
+                            s != null && s.mature(), m.ended));
                 });
         return out;
     }
 
-    /** Each layer's time of its last applied batch (layers without one are left out). */
+    /**
+     * Each layer's time of its last applied batch: what staleness is judged on. Layers without one,
+     * and layers of ended runs (their sender finished: not stale), are left out.
+     */
     public Map<LayerKey, Long> lastAppliedMillis() {
         Map<LayerKey, Long> out = new LinkedHashMap<>();
         for (LayerMonitor m : table.registry().all()) {
             long t = m.lastAppliedMillis();
-            if (t >= 0) {
+            if (t >= 0 && !m.ended) {
                 out.put(m.key, t);
             }
         }

@@ -60,6 +60,7 @@ public final class JsonFields {
     // Spectrum document: refresh, window, fit line, projection
     public static final String SEQUENCE = "sequence";
     public static final String DUPLICATE = "duplicate";
+    public static final String ENDED = "ended";
     public static final String INSTANCE = "instance";
     public static final String REFRESHED_AT_MS = "refreshed_at_ms";
     public static final String REFRESH_SECONDS = "refresh_seconds";

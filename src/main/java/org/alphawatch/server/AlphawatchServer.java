@@ -182,6 +182,7 @@ public final class AlphawatchServer implements AutoCloseable {
                 .get(ApiPaths.RUNS, secured(false, this::listRuns))
                 .get(ApiPaths.RUN, secured(false, this::getRun))
                 .delete(ApiPaths.RUN, secured(true, this::deleteRun))
+                .post(ApiPaths.RUN_END, secured(true, this::endRun))
                 .get(ApiPaths.SPECTRUM, secured(false, this::spectrum))
                 .get(ApiPaths.HISTORY, secured(false, this::history))
                 .get(ApiPaths.EVENTS, secured(false, this::events))
@@ -492,8 +493,10 @@ public final class AlphawatchServer implements AutoCloseable {
             x.put(JsonFields.LAST_STEP, l.lastStep());
             x.put(JsonFields.REFRESHES, l.refreshes());
             x.put(JsonFields.MATURE, l.mature());
+            x.put(JsonFields.ENDED, l.ended());
             ls.add(x);
         }
+        m.put(JsonFields.ENDED, !layers.isEmpty() && layers.stream().allMatch(Monitor.LayerInfo::ended));
         m.put(JsonFields.LAYERS, ls);
         return m;
     }
@@ -512,6 +515,25 @@ public final class AlphawatchServer implements AutoCloseable {
             return error(res, 404, "not_found", "no run '" + abbreviate(run) + "'");
         }
         return send(res, 200, runDoc(run, layers));
+    }
+
+    /** {@code POST /v1/runs/{run}/end}: the sender finished the run (no staleness; a later batch reopens it). */
+    private Publisher<Void> endRun(HttpServerRequest req, HttpServerResponse res) {
+        String run = req.param("run");
+        if (!Names.valid(run)) {
+            return error(res, 404, "not_found", "no run '" + abbreviate(run) + "'");
+        }
+        int layers = monitor.ingest().endRun(run);
+        if (layers == 0 && cluster.localOnly(req)) {
+            return error(res, 404, "not_found", "no run '" + abbreviate(run) + "'");
+        }
+        // In scale-out the run's layers live on their owners: each is told (best effort, it is a hint).
+        return Mono.from(cluster.endEverywhere(req, run)).then(Mono.defer(() -> {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put(JsonFields.RUN, run);
+            m.put(JsonFields.ENDED, true);
+            return Mono.from(send(res, 200, m));
+        }));
     }
 
     private Publisher<Void> deleteRun(HttpServerRequest req, HttpServerResponse res) {

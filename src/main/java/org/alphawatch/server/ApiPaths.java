@@ -6,6 +6,8 @@ public final class ApiPaths {
     public static final String PARTIALS = "/v1/runs/{run}/layers/{layer}/partials";
     public static final String RUNS = "/v1/runs";
     public static final String RUN = "/v1/runs/{run}";
+    /** The sender says the run is over: no staleness alerts; a later batch reopens it. */
+    public static final String RUN_END = "/v1/runs/{run}/end";
     public static final String SPECTRUM = "/v1/runs/{run}/layers/{layer}/spectrum";
     public static final String HISTORY = "/v1/runs/{run}/layers/{layer}/history";
     public static final String EVENTS = "/v1/events";

@@ -114,6 +114,8 @@ final class ClusterQueries {
                     byRun.forEach((run, layers) -> {
                         Map<String, Object> m = new LinkedHashMap<>();
                         m.put(JsonFields.RUN, run);
+                        m.put(JsonFields.ENDED, !layers.isEmpty() && layers.values().stream()
+                                .allMatch(l -> Boolean.TRUE.equals(l.get(JsonFields.ENDED))));
                         m.put(JsonFields.LAYERS, new ArrayList<>(layers.values()));
                         merged.add(m);
                     });
@@ -196,6 +198,20 @@ final class ClusterQueries {
         }
         ClusterView.Ownership o = cluster.ownership(new LayerKey(run, layer));
         return o.state() == ClusterView.State.LOCAL ? Optional.empty() : Optional.of(o);
+    }
+
+    /** Tells every other owner that a run ended (scale-out; nothing without a cluster or for a node asked by another). */
+    Mono<Void> endEverywhere(HttpServerRequest req, String run) {
+        if (localOnly(req)) {
+            return Mono.empty();
+        }
+        return Flux.fromIterable(cluster.otherOwners())
+                .flatMap(url -> peer(req).post().uri(url + "/v1/runs/" + run + "/end").response()
+                        .onErrorResume(e -> {
+                            LOG.warn("end of run {} not told to {}: {}", run, url, e.toString());
+                            return Mono.empty();
+                        }))
+                .then();
     }
 
     /** Other owners' /v1/events, re-framed into whole events; re-subscribed when the owners change. */

@@ -1,7 +1,7 @@
 // The live page: no libraries, no network beyond this server. Data from the JSON API, updates over SSE.
 "use strict";
 const COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"];
-const state = { runs: {}, run: null, layer: null, history: {}, snapshots: {}, alerts: [] };
+const state = { runs: {}, ended: {}, run: null, layer: null, history: {}, snapshots: {}, alerts: [] };
 
 async function getJson(path) {
   const r = await fetch(path);
@@ -71,7 +71,7 @@ function renderNav() {
   const nav = document.getElementById("runs");
   const runs = Object.keys(state.runs).sort();
   if (!runs.length) return;
-  nav.innerHTML = runs.map(run => "<div class='run'>" + esc(run) + "</div>" + state.runs[run].map(l =>
+  nav.innerHTML = runs.map(run => "<div class='run'>" + esc(run) + (state.ended[run] ? " <span class='ended'>(ended)</span>" : "") + "</div>" + state.runs[run].map(l =>
     "<div class='layer" + (run === state.run && l === state.layer ? " selected" : "") + "' data-run='" + esc(run) +
     "' data-layer='" + esc(l) + "'>" + esc(l) + "</div>").join("")).join("");
   nav.querySelectorAll(".layer").forEach(el => el.onclick = () => select(el.dataset.run, el.dataset.layer));
@@ -138,7 +138,7 @@ async function select(run, layer) {
 async function loadRuns() {
   const doc = await getJson("/v1/runs");
   state.runs = {};
-  doc.runs.forEach(r => state.runs[r.run] = r.layers.map(l => l.layer));
+  doc.runs.forEach(r => { state.runs[r.run] = r.layers.map(l => l.layer); state.ended[r.run] = r.ended; });
   renderNav();
   if (!state.run && doc.runs.length) await select(doc.runs[0].run, doc.runs[0].layers[0].layer);
 }
