@@ -21,6 +21,7 @@ import org.alphawatch.io.PartialMoments;
 import org.alphawatch.pipeline.ActivationBatch;
 import org.alphawatch.pipeline.BatchKind;
 import org.alphawatch.pipeline.Delivery;
+import org.alphawatch.pipeline.LayerOptions;
 import org.alphawatch.pipeline.LayerKey;
 import org.alphawatch.pipeline.MonitorConfig;
 import org.slf4j.Logger;
@@ -300,9 +301,10 @@ public final class WalReader {
             List<PartialMoments> p = PartialMoments.decodeAll(in.block("partial"), "write-ahead log partial",
                     MonitorConfig.MAX_DIMS_LIMIT, false);
             Delivery delivery = r.type() == WriteAheadLog.NUMBERED_PARTIAL ? delivery(in) : null;
+            LayerOptions options = r.type() == WriteAheadLog.NUMBERED_PARTIAL ? options(in) : null;
             in.end();
             visitor.batch(r.seq(), ActivationBatch.partials(key, p, source.isEmpty() ? null : source)
-                    .withDelivery(delivery));
+                    .withDelivery(delivery).withOptions(options));
             return;
         }
         long step = in.i64("step", 0, Long.MAX_VALUE);
@@ -316,17 +318,39 @@ public final class WalReader {
         String source = r.type() == WriteAheadLog.SOURCED_BATCH || r.type() == WriteAheadLog.NUMBERED_BATCH
                 ? in.string("source") : null;
         Delivery delivery = r.type() == WriteAheadLog.NUMBERED_BATCH ? delivery(in) : null;
+        LayerOptions options = r.type() == WriteAheadLog.NUMBERED_BATCH ? options(in) : null;
         in.end();
         visitor.batch(r.seq(), new ActivationBatch(key, step, BatchKind.values()[kind], repeat, values,
                 latentBytes.length == 0 ? null : array(latentBytes, "latent"), null,
-                source == null || source.isEmpty() ? null : source, delivery));
+                source == null || source.isEmpty() ? null : source, delivery, options));
     }
 
+    /** Who sent a record of type 5 or 6 and its number; null when it was not numbered (empty sender). */
     private static Delivery delivery(BinaryReader in) {
         String sender = in.string("sender");
-        long number = in.i64("request number", 1, Long.MAX_VALUE);
+        long number = in.i64("request number", 0, Long.MAX_VALUE);
+        if (sender.isEmpty() && number == 0) {
+            return null;
+        }
         try {
             return new Delivery(sender, number);
+        } catch (IllegalArgumentException e) {
+            throw new FormatException(e.getMessage());
+        }
+    }
+
+    /** The optional layer settings at the end of a record of type 5 or 6. */
+    private static LayerOptions options(BinaryReader in) {
+        if (in.remaining() == 0) {
+            return null;
+        }
+        if (in.u8("has layer settings") != 1) {
+            throw new FormatException("unknown optional field");
+        }
+        long window = in.i64("window samples", 0, LayerOptions.MAX);
+        long min = in.i64("min samples", 0, LayerOptions.MAX);
+        try {
+            return new LayerOptions(window, min);
         } catch (IllegalArgumentException e) {
             throw new FormatException(e.getMessage());
         }

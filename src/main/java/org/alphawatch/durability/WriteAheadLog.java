@@ -35,6 +35,8 @@ import org.slf4j.LoggerFactory;
  * partial accumulators (type 4): string run, string layer, string source (empty: none), block partials (AWPA, back to back)
  * numbered batch (type 5): as type 1, then string source (empty: none), string sender, u64 request number
  * numbered partial accumulators (type 6): as type 4, then string sender, u64 request number
+ *   (types 5 and 6: sender empty and number 0 when not numbered; then, optionally, the sender's
+ *   layer settings: u8 1, u64 window samples, u64 min samples, each 0 for the server's)
  * </pre>
  *
  * (strings: u16 length + UTF-8; blocks: u32 length + bytes). One writer thread appends whatever is
@@ -177,25 +179,35 @@ public final class WriteAheadLog implements BatchLog, AutoCloseable {
             BinaryWriter w = new BinaryWriter(partial.length + 300);
             w.string(batch.key().run()).string(batch.key().layer())
                     .string(batch.source() == null ? "" : batch.source()).block(partial);
-            if (batch.delivery() != null) {
-                w.string(batch.delivery().sender()).i64(batch.delivery().seq());
+            if (batch.delivery() == null && batch.options() == null) {
+                return frame(PARTIAL, seq, w.toByteArray());
             }
-            return frame(batch.delivery() == null ? PARTIAL : NUMBERED_PARTIAL, seq, w.toByteArray());
+            numbered(w, batch);
+            return frame(NUMBERED_PARTIAL, seq, w.toByteArray());
         }
         byte[] values = npy(batch.values());
         byte[] latent = batch.latent() == null ? new byte[0] : npy(batch.latent());
         BinaryWriter w = new BinaryWriter(values.length + latent.length + 300);
         w.string(batch.key().run()).string(batch.key().layer()).i64(batch.step()).u8(batch.kind().ordinal())
                 .u8(batch.repeat()).block(values).block(latent);
-        if (batch.delivery() != null) {
-            w.string(batch.source() == null ? "" : batch.source()).string(batch.delivery().sender())
-                    .i64(batch.delivery().seq());
+        if (batch.delivery() != null || batch.options() != null) {
+            w.string(batch.source() == null ? "" : batch.source());
+            numbered(w, batch);
             return frame(NUMBERED_BATCH, seq, w.toByteArray());
         }
         if (batch.source() != null) {
             w.string(batch.source());
         }
         return frame(batch.source() == null ? BATCH : SOURCED_BATCH, seq, w.toByteArray());
+    }
+
+    /** The tail of types 5 and 6: who sent it and its number (empty, 0: none), the sender's layer settings if any. */
+    private static void numbered(BinaryWriter w, ActivationBatch batch) {
+        w.string(batch.delivery() == null ? "" : batch.delivery().sender())
+                .i64(batch.delivery() == null ? 0 : batch.delivery().seq());
+        if (batch.options() != null) {
+            w.u8(1).i64(batch.options().windowSamples()).i64(batch.options().minSamples());
+        }
     }
 
     private static byte[] npy(NpyArray a) {

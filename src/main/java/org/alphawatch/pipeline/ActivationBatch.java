@@ -13,25 +13,32 @@ import org.alphawatch.io.PartialMoments;
  * (rows x q, optional) holds the input's latent coordinates. {@code repeat} is 0 or 1 for the two
  * passes of a cross-validated spectrum, -1 otherwise. {@code source} names the sender's rank or
  * process for per-source counts (null: anonymous); {@code delivery} numbers the request for
- * exactly-once delivery (null: not numbered, every copy is applied). Immutable by convention: the
- * arrays are owned by the batch and never written after construction.
+ * exactly-once delivery (null: not numbered, every copy is applied); {@code options} are the
+ * sender's settings for the layer, used if this batch creates it (null: the server's). Immutable by
+ * convention: the arrays are owned by the batch and never written after construction.
  */
 public record ActivationBatch(LayerKey key, long step, BatchKind kind, int repeat, NpyArray values, NpyArray latent,
-                              List<PartialMoments> partials, String source, Delivery delivery) {
+                              List<PartialMoments> partials, String source, Delivery delivery, LayerOptions options) {
     public static final int NO_REPEAT = -1;
 
     public ActivationBatch(LayerKey key, long step, BatchKind kind, int repeat, NpyArray values, NpyArray latent) {
-        this(key, step, kind, repeat, values, latent, null, null, null);
+        this(key, step, kind, repeat, values, latent, null, null, null, null);
     }
 
     public ActivationBatch(LayerKey key, long step, BatchKind kind, int repeat, NpyArray values, NpyArray latent,
                            List<PartialMoments> partials, String source) {
-        this(key, step, kind, repeat, values, latent, partials, source, null);
+        this(key, step, kind, repeat, values, latent, partials, source, null, null);
     }
 
     /** This batch numbered for exactly-once delivery. */
     public ActivationBatch withDelivery(Delivery d) {
-        return new ActivationBatch(key, step, kind, repeat, values, latent, partials, source, d);
+        return new ActivationBatch(key, step, kind, repeat, values, latent, partials, source, d, options);
+    }
+
+    /** This batch with the sender's settings for its layer (null or default: the server's). */
+    public ActivationBatch withOptions(LayerOptions o) {
+        return new ActivationBatch(key, step, kind, repeat, values, latent, partials, source, delivery,
+                o == null || o.isDefault() ? null : o);
     }
 
     /**

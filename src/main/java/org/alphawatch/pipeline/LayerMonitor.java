@@ -82,6 +82,7 @@ final class LayerMonitor {
     private final LayerContext ctx;
     private final WindowedCovariance window;
     private final long minSamples;
+    private final long chosenMinSamples;
     private final ProbeSweeps probes;
     private final LayerSnapshots snapshots;
 
@@ -119,13 +120,19 @@ final class LayerMonitor {
     private long sequence; // refresh jobs only, one at a time
     private AnalysisWorkspace workspace; // refresh jobs only: reused, so a refresh allocates no d x d array
 
-    LayerMonitor(LayerKey key, int dims, LayerContext ctx) {
-        this(key, dims, ctx, WindowedCovariance.create(dims, ctx.config().windowSpec(dims)), null, 0, List.of(),
-                Map.of());
+    LayerMonitor(LayerKey key, int dims, LayerContext ctx, LayerOptions options) {
+        this(key, dims, ctx, WindowedCovariance.create(dims, ctx.config().forLayer(options).windowSpec(dims)), null, 0,
+                List.of(), Map.of(), ctx.config().forLayer(options).minSamples(dims),
+                options == null ? 0 : options.minSamples());
     }
 
+    /**
+     * @param minSamples       the maturity threshold this layer uses
+     * @param chosenMinSamples what its sender chose (0: the server's setting), saved with the layer
+     */
     private LayerMonitor(LayerKey key, int dims, LayerContext ctx, WindowedCovariance window, RepeatPairs repeats,
-                         long lastAppliedSeq, List<HistoryPoint> history, Map<String, Long> applied) {
+                         long lastAppliedSeq, List<HistoryPoint> history, Map<String, Long> applied, long minSamples,
+                         long chosenMinSamples) {
         this.key = key;
         this.dims = dims;
         this.ctx = ctx;
@@ -133,7 +140,8 @@ final class LayerMonitor {
         this.repeats = repeats;
         this.lastAppliedSeq = lastAppliedSeq;
         this.restoredSeq = lastAppliedSeq;
-        this.minSamples = ctx.config().minSamples(dims);
+        this.minSamples = minSamples;
+        this.chosenMinSamples = chosenMinSamples;
         this.probes = new ProbeSweeps(key, dims);
         this.snapshots = new LayerSnapshots(ctx.config().historySize());
         this.snapshots.restoreHistory(history);
@@ -149,8 +157,9 @@ final class LayerMonitor {
 
     /** A layer rebuilt from saved state: visible, with its window, repeat pairs, history and senders. */
     static LayerMonitor restore(LayerState.Restored s, LayerContext ctx) {
+        long min = s.minSamples() > 0 ? s.minSamples() : ctx.config().minSamples(s.dims());
         LayerMonitor m = new LayerMonitor(s.key(), s.dims(), ctx, s.window(), s.repeats(), s.lastAppliedSeq(),
-                s.history(), s.senders());
+                s.history(), s.senders(), min, s.minSamples());
         m.visible = true;
         m.restored = s.window().windowSamples() >= 2; // otherwise there is no spectrum to wait for
         // A restored layer has no snapshot yet: the registry asks for a refresh at once.
@@ -316,7 +325,7 @@ final class LayerMonitor {
         }
         try {
             c.result().complete(LayerState.write(key, dims, lastAppliedSeq, window, repeats, snapshots.history(),
-                    appliedBySender));
+                    appliedBySender, chosenMinSamples));
         } catch (RuntimeException e) {
             c.result().completeExceptionally(e);
         }

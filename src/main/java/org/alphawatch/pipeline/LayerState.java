@@ -27,6 +27,7 @@ import org.alphawatch.core.window.WindowedCovariance;
  * u32 history points { i64 step, i64 time ms, 9 f64 (alpha, ci lo, ci hi, r2, effective rank,
  *                      participation ratio, stable rank, energy slope, cv alpha), i64 window samples }
  * u32 senders        { string sender, u64 last request number applied }     (least recent first)
+ * [u8 1, u64 min samples its sender chose]   (optional: absent when the server's setting applies)
  * u32 CRC32C of everything before
  * </pre>
  *
@@ -43,12 +44,12 @@ final class LayerState {
 
     /** A decoded layer state. */
     record Restored(LayerKey key, int dims, long lastAppliedSeq, WindowedCovariance window, RepeatPairs repeats,
-                    List<HistoryPoint> history, Map<String, Long> senders) {}
+                    List<HistoryPoint> history, Map<String, Long> senders, long minSamples) {}
 
     private LayerState() {}
 
     static byte[] write(LayerKey key, int dims, long lastAppliedSeq, WindowedCovariance window, RepeatPairs repeats,
-                        List<HistoryPoint> history, Map<String, Long> senders) {
+                        List<HistoryPoint> history, Map<String, Long> senders, long chosenMinSamples) {
         BinaryWriter w = new BinaryWriter(256);
         w.i32(MAGIC).u16(VERSION).string(key.run()).string(key.layer()).i32(dims).i64(lastAppliedSeq);
         w.block(window.toByteArray());
@@ -67,6 +68,9 @@ final class LayerState {
         w.i32(senders.size());
         for (Map.Entry<String, Long> e : senders.entrySet()) {
             w.string(e.getKey()).i64(e.getValue());
+        }
+        if (chosenMinSamples > 0) {
+            w.u8(1).i64(chosenMinSamples);
         }
         return w.toByteArrayWithCrc();
     }
@@ -124,8 +128,15 @@ final class LayerState {
                 senders.put(sender, r.i64("sender's last request number", 1, Long.MAX_VALUE));
             }
         }
+        long minSamples = 0;
+        if (version >= VERSION && r.remaining() > 0) {
+            if (r.u8("has min samples") != 1) {
+                throw new FormatException(what + ": unknown optional field");
+            }
+            minSamples = r.i64("min samples", 1, LayerOptions.MAX);
+        }
         r.end();
-        return new Restored(key, dims, seq, window, repeats, history, senders);
+        return new Restored(key, dims, seq, window, repeats, history, senders, minSamples);
     }
 
     /**
@@ -209,7 +220,7 @@ final class LayerState {
             WindowSpec spec = config.window() == WindowMode.DECAY
                     ? WindowSpec.decay(config.windowSpec(dims).samples(), shards) : WindowSpec.cumulative(shards);
             WindowedCovariance window = WindowedCovariance.ofGroups(dims, spec, groups, stepMin, stepMax);
-            return new Restored(key, dims, seq, window, repeats, history, Map.of());
+            return new Restored(key, dims, seq, window, repeats, history, Map.of(), 0);
         } catch (IOException e) {
             throw new FormatException("layer state v1: truncated (" + e.getMessage() + ")");
         }

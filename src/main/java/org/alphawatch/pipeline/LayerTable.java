@@ -185,7 +185,7 @@ final class LayerTable {
                 }
             }
             if (target == null) {
-                target = new LayerMonitor(key, batch.dims(), ctx);
+                target = new LayerMonitor(key, batch.dims(), ctx, batch.options());
                 registry.add(target);
             }
             if (needsPairs) {

@@ -10,6 +10,8 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.alphawatch.core.analysis.AnalysisOptions;
 import org.alphawatch.core.spectrum.EigenSolver;
+import org.alphawatch.core.window.WindowMode;
+import org.alphawatch.core.window.WindowSpec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
@@ -109,6 +111,20 @@ public final class Monitor implements AutoCloseable {
     public long maxPartialSamples(LayerKey key, int dims) {
         LayerMonitor m = table.registry().get(key);
         return (m != null ? m.windowSpec() : config.windowSpec(dims)).maxPartialSamples();
+    }
+
+    /**
+     * A layer's window length (samples; its half-life for decay, 0 for cumulative) and maturity
+     * threshold, as the layer has them; empty when there is no such layer here.
+     */
+    public Optional<LayerOptions> layerWindow(LayerKey key) {
+        LayerMonitor m = table.registry().get(key);
+        if (m == null) {
+            return Optional.empty();
+        }
+        WindowSpec spec = m.windowSpec();
+        return Optional.of(new LayerOptions(spec.mode() == WindowMode.CUMULATIVE ? 0 : spec.samples(),
+                m.minSamples()));
     }
 
     /** Whether the layer's run was ended by its sender (and not sent a batch since). */

@@ -106,6 +106,15 @@ public record MonitorConfig(WindowMode window, long windowSamples, int ciGroups,
         return new Builder(this);
     }
 
+    /** These settings with a sender's choices for one layer (null: unchanged). */
+    public MonitorConfig forLayer(LayerOptions o) {
+        if (o == null || o.isDefault()) {
+            return this;
+        }
+        return toBuilder().windowSamples(o.windowSamples() > 0 ? o.windowSamples() : windowSamples)
+                .minSamples(o.minSamples() > 0 ? o.minSamples() : minSamples).build();
+    }
+
     /** The window a layer of {@code dims} units gets. */
     public WindowSpec windowSpec(int dims) {
         return switch (window) {

@@ -24,6 +24,7 @@ import org.alphawatch.pipeline.Admission;
 import org.alphawatch.pipeline.BatchSink;
 import org.alphawatch.pipeline.BatchKind;
 import org.alphawatch.pipeline.Delivery;
+import org.alphawatch.pipeline.LayerOptions;
 import org.alphawatch.pipeline.LayerKey;
 import org.alphawatch.pipeline.LayerSnapshot;
 import org.alphawatch.pipeline.Monitor;
@@ -214,6 +215,7 @@ public final class AlphawatchServer implements AutoCloseable {
         int repeat;
         String source;
         Delivery delivery;
+        LayerOptions options;
         try {
             if (partial) {
                 for (String p : List.of(ApiPaths.PARAM_STEP, ApiPaths.PARAM_KIND, ApiPaths.PARAM_REPEAT)) {
@@ -241,6 +243,7 @@ public final class AlphawatchServer implements AutoCloseable {
                         + "A-Z a-z 0-9 . _ -, starting with a letter or digit)");
             }
             delivery = parseDelivery(q);
+            options = new LayerOptions(longParam(q, ApiPaths.PARAM_WINDOW), longParam(q, ApiPaths.PARAM_MIN_SAMPLES));
         } catch (IllegalArgumentException e) {
             return reject(res, RejectReason.BAD_PARAMETER, e.getMessage());
         }
@@ -267,8 +270,8 @@ public final class AlphawatchServer implements AutoCloseable {
                 // Decoding (about 1.5 ms per MB, up to 64 MB) and admission run on a worker, so the
                 // connection's event loop keeps serving its other connections; the answer is written
                 // from the loop.
-                .then(Mono.fromSupplier(() -> partial ? acceptPartial(res, key, source, delivery, body)
-                        : accept(res, key, step, kind, repeat, source, delivery, body))
+                .then(Mono.fromSupplier(() -> partial ? acceptPartial(res, key, source, delivery, options, body)
+                        : accept(res, key, step, kind, repeat, source, delivery, options, body))
                         // The Kafka sink blocks (an owner's answer, Kafka's buffer): off the CPU workers.
                         .subscribeOn(sink == monitor.ingest() ? Schedulers.parallel() : Schedulers.boundedElastic())
                         .publishOn(eventLoopOf(res))
@@ -290,7 +293,7 @@ public final class AlphawatchServer implements AutoCloseable {
     }
 
     private Publisher<Void> acceptPartial(HttpServerResponse res, LayerKey key, String source, Delivery delivery,
-                                          BodyBudget.Body received) {
+                                          LayerOptions options, BodyBudget.Body received) {
         if (received.size() == 0) {
             return reject(res, RejectReason.BAD_NPY, "empty body: expected a partial accumulator (AWPA)");
         }
@@ -305,11 +308,12 @@ public final class AlphawatchServer implements AutoCloseable {
         } catch (NpyFormatException e) {
             return reject(res, RejectReason.of(e.kind()), e.getMessage());
         }
-        return admitted(res, ActivationBatch.partials(key, partials, source).withDelivery(delivery));
+        return admitted(res, ActivationBatch.partials(key, partials, source).withDelivery(delivery)
+                .withOptions(options));
     }
 
     private Publisher<Void> accept(HttpServerResponse res, LayerKey key, long step, BatchKind kind, int repeat,
-                                   String source, Delivery delivery, BodyBudget.Body received) {
+                                   String source, Delivery delivery, LayerOptions options, BodyBudget.Body received) {
         if (received.size() == 0) {
             return reject(res, RejectReason.BAD_NPY, "empty body: expected a 2-D .npy array");
         }
@@ -328,7 +332,7 @@ public final class AlphawatchServer implements AutoCloseable {
             return reject(res, RejectReason.BAD_SHAPE, "request body: the array has 0 rows");
         }
         return admitted(res, new ActivationBatch(key, step, kind, repeat, decoded.values(), decoded.latent(), null,
-                source, delivery));
+                source, delivery, null).withOptions(options));
     }
 
     /** Offers a decoded batch; 202 once it is durable, or the refusal. */
@@ -360,6 +364,11 @@ public final class AlphawatchServer implements AutoCloseable {
         ok.put(JsonFields.QUEUED_BATCHES, monitor.queuedBatches());
         // Senders that aggregate keep each partial within this (0: no limit): see WindowSpec.
         ok.put(JsonFields.MAX_PARTIAL_SAMPLES, monitor.maxPartialSamples(batch.key(), batch.dims()));
+        // The layer's window and maturity as it has them (a sender's choice applies only when it creates the layer).
+        monitor.layerWindow(batch.key()).ifPresent(w -> {
+            ok.put(JsonFields.WINDOW_SAMPLES, w.windowSamples());
+            ok.put(JsonFields.MIN_SAMPLES, w.minSamples());
+        });
         // With a write-ahead log the 202 waits until the batch is on disk.
         if (a.durable().isDone() && !a.durable().isCompletedExceptionally()) {
             return send(res, 202, ok);
@@ -368,6 +377,19 @@ public final class AlphawatchServer implements AutoCloseable {
                 .onErrorResume(e -> Mono.from(error(res, 503, "not_durable",
                         "the batch could not be made durable (" + (sink == monitor.ingest() ? "write-ahead log" : "Kafka")
                                 + "; nothing was kept): " + e.getMessage())));
+    }
+
+    /** A non-negative integer parameter, 0 when absent. */
+    private static long longParam(Map<String, List<String>> q, String name) {
+        if (!q.containsKey(name)) {
+            return 0;
+        }
+        String v = single(q, name);
+        try {
+            return Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + " '" + abbreviate(v) + "' is not an integer");
+        }
     }
 
     /** {@code sender} and {@code seq}, both or neither. */

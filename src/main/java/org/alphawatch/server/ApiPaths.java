@@ -28,6 +28,9 @@ public final class ApiPaths {
     /** Exactly-once delivery: the sending instance's name and its request number for the layer (both or neither). */
     public static final String PARAM_SENDER = "sender";
     public static final String PARAM_SEQ = "seq";
+    /** The sender's window (samples) and maturity for a layer it creates. */
+    public static final String PARAM_WINDOW = "window";
+    public static final String PARAM_MIN_SAMPLES = "min_samples";
     /** Parameters of the admission question. */
     public static final String PARAM_RUN = "run";
     public static final String PARAM_LAYER = "layer";
