@@ -308,9 +308,10 @@ public final class WalReader {
             return;
         }
         long step = in.i64("step", 0, Long.MAX_VALUE);
-        int kind = in.u8("kind");
-        if (kind >= BatchKind.values().length) {
-            throw new FormatException("unknown batch kind " + kind);
+        int kindId = in.u8("kind");
+        BatchKind kind = BatchKind.fromId(kindId);
+        if (kind == null) {
+            throw new FormatException("unknown batch kind " + kindId);
         }
         int repeat = (byte) in.u8("repeat");
         NpyArray values = array(in.block("values"), "values");
@@ -320,7 +321,7 @@ public final class WalReader {
         Delivery delivery = r.type() == WriteAheadLog.NUMBERED_BATCH ? delivery(in) : null;
         LayerOptions options = r.type() == WriteAheadLog.NUMBERED_BATCH ? options(in) : null;
         in.end();
-        visitor.batch(r.seq(), new ActivationBatch(key, step, BatchKind.values()[kind], repeat, values,
+        visitor.batch(r.seq(), new ActivationBatch(key, step, kind, repeat, values,
                 latentBytes.length == 0 ? null : array(latentBytes, "latent"), null,
                 source == null || source.isEmpty() ? null : source, delivery, options));
     }
@@ -365,7 +366,10 @@ public final class WalReader {
         }
         LayerKey key = new LayerKey(in.readUTF(), in.readUTF());
         long step = in.readLong();
-        BatchKind kind = BatchKind.values()[in.readByte()];
+        BatchKind kind = BatchKind.fromId(in.readByte());
+        if (kind == null) {
+            throw new IOException("unknown batch kind");
+        }
         int repeat = in.readByte();
         NpyArray values = arrayV1(in, "values");
         NpyArray latent = arrayV1(in, "latent");

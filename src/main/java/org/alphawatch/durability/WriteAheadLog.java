@@ -188,7 +188,7 @@ public final class WriteAheadLog implements BatchLog, AutoCloseable {
         byte[] values = npy(batch.values());
         byte[] latent = batch.latent() == null ? new byte[0] : npy(batch.latent());
         BinaryWriter w = new BinaryWriter(values.length + latent.length + 300);
-        w.string(batch.key().run()).string(batch.key().layer()).i64(batch.step()).u8(batch.kind().ordinal())
+        w.string(batch.key().run()).string(batch.key().layer()).i64(batch.step()).u8(batch.kind().id())
                 .u8(batch.repeat()).block(values).block(latent);
         if (batch.delivery() != null || batch.options() != null) {
             w.string(batch.source() == null ? "" : batch.source());

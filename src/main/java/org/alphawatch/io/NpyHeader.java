@@ -1,5 +1,6 @@
 package org.alphawatch.io;
 
+import org.alphawatch.core.format.Records;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -177,14 +178,12 @@ public record NpyHeader(int major, int minor, NpyType type, ByteOrder order, boo
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof NpyHeader h && h.major == major && h.minor == minor && h.type == type
-                && h.order.equals(order) && h.fortranOrder == fortranOrder && Arrays.equals(h.shape, shape)
-                && h.dataOffset == dataOffset;
+        return Records.equal(this, o); // every component, arrays by content
     }
 
     @Override
     public int hashCode() {
-        return Arrays.hashCode(shape) * 31 + type.hashCode();
+        return Records.hash(this);
     }
 
     /** The Python literal subset numpy writes: a dict of strings, booleans, integers and tuples. */

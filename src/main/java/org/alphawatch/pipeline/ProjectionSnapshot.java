@@ -1,5 +1,6 @@
 package org.alphawatch.pipeline;
 
+import org.alphawatch.core.format.Records;
 import java.util.Arrays;
 import org.alphawatch.core.projection.EnergySlope;
 
@@ -38,12 +39,11 @@ public record ProjectionSnapshot(long step, int[] densities, double[] energies, 
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof ProjectionSnapshot p && p.step == step && Arrays.equals(p.densities, densities)
-                && Arrays.equals(p.energies, energies) && Arrays.equals(p.trajectory, trajectory);
+        return Records.equal(this, o); // every component, arrays by content
     }
 
     @Override
     public int hashCode() {
-        return Arrays.hashCode(energies);
+        return Records.hash(this);
     }
 }

@@ -94,6 +94,46 @@ class GoldenFormatsTest {
     }
 
     @Test
+    void decayWindowStateOfVersion1DecodesToItsWeightedRowsAndReencodesByteForByte() throws IOException {
+        byte[] decay = goldenV2("window-state-decay-v1.bin");
+        org.alphawatch.core.window.WindowedCovariance w = org.alphawatch.core.window.WindowedCovariance
+                .fromByteArray(decay);
+        assertThat(w.spec().mode()).isEqualTo(WindowMode.DECAY);
+        assertThat(w.spec().samples()).isEqualTo(25);
+        assertThat(w.totalSamples()).isEqualTo(60);
+        assertThat(w.toByteArray()).isEqualTo(decay);
+        // Batch b (10 rows) was decayed by 0.5 per 25 rows added after it: weight 0.5^((50 - 10 b) / 25).
+        double[] x = rows(0, 60, 5, 2);
+        double[] weights = new double[60];
+        double total = 0;
+        double[] mean = new double[5];
+        for (int i = 0; i < 60; i++) {
+            weights[i] = Math.pow(0.5, (50 - 10 * (i / 10)) / 25.0);
+            total += weights[i];
+            for (int c = 0; c < 5; c++) {
+                mean[c] += weights[i] * x[i * 5 + c];
+            }
+        }
+        for (int c = 0; c < 5; c++) {
+            mean[c] /= total;
+        }
+        double[] cov = new double[25];
+        for (int i = 0; i < 60; i++) {
+            for (int a = 0; a < 5; a++) {
+                for (int b = 0; b < 5; b++) {
+                    cov[a * 5 + b] += weights[i] * (x[i * 5 + a] - mean[a]) * (x[i * 5 + b] - mean[b]) / (total - 1);
+                }
+            }
+        }
+        try (org.alphawatch.core.window.WindowView v = w.view()) {
+            CovarianceAccumulator all = CovarianceAccumulator.create(5);
+            v.groups().forEach(all::merge);
+            assertThat(all.weight()).isCloseTo(total, org.assertj.core.data.Offset.offset(1e-12 * total));
+            assertThat(Dense.relativeError(all.snapshot().covariance(), cov)).isLessThan(1e-12);
+        }
+    }
+
+    @Test
     void checkpointWithLayerStatesOfVersion2Restores(@TempDir Path tmp) throws IOException {
         Path dir = copy("golden/v2/checkpoint", tmp.resolve("c"));
         try (MonitorService service = start(Durability.Mode.CHECKPOINT, dir)) {

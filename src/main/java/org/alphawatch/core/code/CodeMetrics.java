@@ -1,5 +1,6 @@
 package org.alphawatch.core.code;
 
+import org.alphawatch.core.format.Records;
 import org.alphawatch.core.spectrum.Spectrum;
 
 /**
@@ -99,16 +100,12 @@ public record CodeMetrics(double effectiveRank, double participationRatio, doubl
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof CodeMetrics c && Double.compare(c.effectiveRank, effectiveRank) == 0
-                && Double.compare(c.participationRatio, participationRatio) == 0
-                && Double.compare(c.stableRank, stableRank) == 0
-                && java.util.Arrays.equals(c.explainedVariance, explainedVariance)
-                && java.util.Arrays.equals(c.explainedVarianceAt, explainedVarianceAt);
+        return Records.equal(this, o); // every component, arrays by content
     }
 
     @Override
     public int hashCode() {
-        return Double.hashCode(effectiveRank) * 31 + Double.hashCode(participationRatio);
+        return Records.hash(this);
     }
 
     /**

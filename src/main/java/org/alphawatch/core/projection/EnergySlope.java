@@ -1,5 +1,6 @@
 package org.alphawatch.core.projection;
 
+import org.alphawatch.core.format.Records;
 /**
  * The sampling-density test of Stringer et al. 2019 for smoothness: sample the same input path at
  * several densities N, project, and fit {@code log E(N)} against {@code log N} by ordinary least
@@ -71,12 +72,11 @@ public record EnergySlope(double slope, double r2, int[] densities, double[] ene
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof EnergySlope e && Double.compare(e.slope, slope) == 0
-                && java.util.Arrays.equals(e.densities, densities) && java.util.Arrays.equals(e.energies, energies);
+        return Records.equal(this, o); // every component, arrays by content
     }
 
     @Override
     public int hashCode() {
-        return Double.hashCode(slope);
+        return Records.hash(this);
     }
 }

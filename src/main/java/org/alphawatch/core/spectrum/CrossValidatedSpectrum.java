@@ -1,5 +1,6 @@
 package org.alphawatch.core.spectrum;
 
+import org.alphawatch.core.format.Records;
 import org.alphawatch.core.stat.CrossCovarianceSnapshot;
 import org.ejml.data.DMatrixRMaj;
 import org.ejml.dense.row.CommonOps_DDRM;
@@ -48,13 +49,12 @@ public record CrossValidatedSpectrum(double[] shared, Spectrum repeatA) {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof CrossValidatedSpectrum c && java.util.Arrays.equals(c.shared, shared)
-                && c.repeatA.equals(repeatA);
+        return Records.equal(this, o); // every component, arrays by content
     }
 
     @Override
     public int hashCode() {
-        return java.util.Arrays.hashCode(shared);
+        return Records.hash(this);
     }
 
     @Override

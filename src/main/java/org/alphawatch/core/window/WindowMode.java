@@ -8,7 +8,28 @@ import java.util.Locale;
  * exponentially decaying weights of half-life W samples ({@code decay}).
  */
 public enum WindowMode {
-    SLIDING, CUMULATIVE, DECAY;
+    SLIDING(0), CUMULATIVE(1), DECAY(2);
+
+    /** The byte window state stores (docs/durability.md): fixed, whatever the order of the constants. */
+    private final int id;
+
+    WindowMode(int id) {
+        this.id = id;
+    }
+
+    public int id() {
+        return id;
+    }
+
+    /** The mode stored as {@code id}, or null when no mode has it. */
+    public static WindowMode fromId(int id) {
+        for (WindowMode m : values()) {
+            if (m.id == id) {
+                return m;
+            }
+        }
+        return null;
+    }
 
     public String label() {
         return name().toLowerCase(Locale.ROOT);

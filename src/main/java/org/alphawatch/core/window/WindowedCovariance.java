@@ -426,7 +426,7 @@ public final class WindowedCovariance {
                     + " samples, " + rowsInGroups + " rows in groups");
         }
         BinaryWriter w = new BinaryWriter(1024);
-        w.i32(STATE_MAGIC).u16(STATE_VERSION).u8(spec.mode().ordinal()).u8(spec.includeOpen() ? 1 : 0);
+        w.i32(STATE_MAGIC).u16(STATE_VERSION).u8(spec.mode().id()).u8(spec.includeOpen() ? 1 : 0);
         w.i32(dims).i32(spec.groups()).i64(spec.samples()).i32(spec.blockRows());
         w.i64(totalSamples).i64(version).i64(rowsInGroups);
         List<Pane> panes = new ArrayList<>();
@@ -454,11 +454,11 @@ public final class WindowedCovariance {
         if (version != STATE_VERSION) {
             throw new FormatException(what + ": version " + version + " is not supported");
         }
-        int modeIndex = r.u8("mode");
-        if (modeIndex >= WindowMode.values().length) {
-            throw new FormatException(what + ": unknown window mode " + modeIndex);
+        int modeId = r.u8("mode");
+        WindowMode mode = WindowMode.fromId(modeId);
+        if (mode == null) {
+            throw new FormatException(what + ": unknown window mode " + modeId);
         }
-        WindowMode mode = WindowMode.values()[modeIndex];
         int includeOpen = r.u8("include-open");
         int dims = r.i32("dims", 1, CovarianceAccumulator.MAX_DIMS);
         int groups = r.i32("groups", 1, WindowSpec.MAX_GROUPS);
