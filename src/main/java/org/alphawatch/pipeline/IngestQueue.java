@@ -2,7 +2,6 @@ package org.alphawatch.pipeline;
 
 import java.time.Duration;
 import java.util.concurrent.ConcurrentSkipListSet;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -98,13 +97,36 @@ final class IngestQueue {
 
     /** Waits until every batch with a sequence number below {@code mark} was applied or failed. */
     boolean awaitBelow(long mark, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (inFlight.isEmpty() || inFlight.first() >= mark) {
-                return true;
+        long left = timeout.toNanos();
+        lock.lock();
+        try {
+            // release() signals room under this lock after removing a number: no wake-up is missed.
+            while (!(inFlight.isEmpty() || inFlight.first() >= mark)) {
+                if (left <= 0) {
+                    return false;
+                }
+                left = room.awaitNanos(left);
             }
-            TimeUnit.MILLISECONDS.sleep(2);
+            return true;
+        } finally {
+            lock.unlock();
         }
-        return false;
+    }
+
+    /** Waits until no batch is queued; false on timeout. */
+    boolean awaitEmpty(long deadlineNanos) throws InterruptedException {
+        lock.lock();
+        try {
+            while (batches > 0) {
+                long left = deadlineNanos - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                room.awaitNanos(left);
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
     }
 }

@@ -20,6 +20,8 @@ final class LayerContext {
     private final LongSupplier clock;
     private final Consumer<LayerMonitor> dropIfUnused;
     private final AtomicLong outstanding = new AtomicLong();
+    private final java.util.concurrent.locks.ReentrantLock idleLock = new java.util.concurrent.locks.ReentrantLock();
+    private final java.util.concurrent.locks.Condition idle = idleLock.newCondition();
 
     LayerContext(MonitorConfig config, AnalysisOptions options, RefreshScheduler refresher, Scheduler ingest,
                  MonitorObserver observer, Consumer<LayerSnapshot> publisher, LongSupplier clock,
@@ -72,10 +74,34 @@ final class LayerContext {
     }
 
     void handled() {
-        outstanding.decrementAndGet();
+        if (outstanding.decrementAndGet() == 0) {
+            idleLock.lock();
+            try {
+                idle.signalAll(); // under the waiter's lock: it is either checking or waiting, never in between
+            } finally {
+                idleLock.unlock();
+            }
+        }
     }
 
     long outstanding() {
         return outstanding.get();
+    }
+
+    /** Waits until no event is posted but unhandled and no refresh runs; false at the deadline. */
+    boolean awaitNoOutstanding(long deadlineNanos) throws InterruptedException {
+        idleLock.lock();
+        try {
+            while (outstanding.get() != 0) {
+                long left = deadlineNanos - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                idle.awaitNanos(left);
+            }
+            return true;
+        } finally {
+            idleLock.unlock();
+        }
     }
 }

@@ -103,7 +103,8 @@ final class LayerMonitor {
     private boolean refreshing;
     private boolean dirty;
     private long refreshedVersion = -1;
-    private boolean closed;
+    /** Set by the writer when the layer is removed, read by its refresh on a compute thread. */
+    private volatile boolean closed;
 
     // Read by any thread.
     /** Where samples of senders beyond {@link MonitorConfig#MAX_SOURCES_PER_LAYER} are counted. */
@@ -380,7 +381,7 @@ final class LayerMonitor {
             }
             LayerSnapshot snap;
             if (view == null) {
-                snap = previous.withProjection(++sequence, System.currentTimeMillis(), projection,
+                snap = previous.withProjection(++sequence, ctx.clock().getAsLong(), projection,
                         (System.nanoTime() - t0) / 1e9);
             } else {
                 if (workspace == null) {
@@ -393,7 +394,7 @@ final class LayerMonitor {
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 snap = new LayerSnapshot(key, dims, ++sequence, view.stepMax(), view.stepMin(), view.stepMax(),
                         view.spec(), view.samples(), view.firstSample(), view.endSample(), minSamples, total,
-                        System.currentTimeMillis(), seconds, report, projection);
+                        ctx.clock().getAsLong(), seconds, report, projection);
                 account.lastCostSeconds = seconds;
                 ctx.observer().refreshed(key, seconds);
             }
@@ -402,7 +403,7 @@ final class LayerMonitor {
             }
         } catch (RuntimeException e) {
             LOG.error("{}: refresh failed: {}", key, e.toString());
-            snapshots.failed(System.currentTimeMillis(), e.getMessage() == null ? e.toString() : e.getMessage());
+            snapshots.failed(ctx.clock().getAsLong(), e.getMessage() == null ? e.toString() : e.getMessage());
             ctx.observer().refreshFailed(key);
         } finally {
             if (view != null) {

@@ -237,13 +237,16 @@ public final class Monitor implements AutoCloseable {
     /** Waits until every admitted batch is applied and no event or refresh is pending (tests, shutdown). */
     public boolean awaitIdle(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
+        // Batches leave the queue before their events are handled, and an event can queue a refresh:
+        // wait for both until they agree (each wait is on its condition, no polling).
+        while (true) {
+            if (!table.queue().awaitEmpty(deadline) || !table.context().awaitNoOutstanding(deadline)) {
+                return false;
+            }
             if (table.queue().batches() == 0 && table.context().outstanding() == 0) {
                 return true;
             }
-            TimeUnit.MILLISECONDS.sleep(2);
         }
-        return false;
     }
 
     @Override

@@ -25,12 +25,15 @@ final class RefreshScheduler {
         }
     }
 
-    private record Job(double startTag, long order, Runnable work) {}
+    private record Job(double startTag, double finishTag, long order, Runnable work) {}
 
     private final Scheduler compute;
     private final int parallelism;
+    // Equal start tags (layers that all asked while the same refresh ran) go cheapest first, so a
+    // narrow layer does not queue behind wide ones that happened to ask before it.
     private final PriorityQueue<Job> queue = new PriorityQueue<>((a, b) -> a.startTag != b.startTag
-            ? Double.compare(a.startTag, b.startTag) : Long.compare(a.order, b.order));
+            ? Double.compare(a.startTag, b.startTag) : a.finishTag != b.finishTag
+            ? Double.compare(a.finishTag, b.finishTag) : Long.compare(a.order, b.order));
     private double virtualTime;
     private long submitted;
     private int running;
@@ -44,7 +47,7 @@ final class RefreshScheduler {
         synchronized (this) {
             double start = Math.max(virtualTime, account.finishTag);
             account.finishTag = start + Math.max(1e-6, account.lastCostSeconds);
-            queue.add(new Job(start, submitted++, work));
+            queue.add(new Job(start, account.finishTag, submitted++, work));
         }
         dispatch();
     }
