@@ -68,17 +68,19 @@ public final class AlphawatchServer implements AutoCloseable {
     private final Monitor monitor;
     private final MonitorMetrics metrics;
     private final String solverName;
-    private final ObjectMapper json = new ObjectMapper();
+    private static final ObjectMapper JSON_MAPPER = new ObjectMapper();
+    private final ObjectMapper json = JSON_MAPPER;
     private final BodyBudget bodies;
-    private final List<ExtraRoute> extraRoutes = new ArrayList<>();
-    private DisposableServer server;
-    private org.alphawatch.durability.DurabilityHealth durability;
+    private final List<ExtraRoute> extraRoutes;
+    private final List<Flux<String>> eventSources;
+    private final org.alphawatch.durability.DurabilityHealth durability;
     /** Where accepted batches go: the monitor, or (scale-out) Kafka. */
-    private volatile BatchSink sink;
+    private final BatchSink sink;
     /** Scale-out: the other nodes, their status for /healthz, and whether this node is healthy. */
-    private ClusterQueries cluster = new ClusterQueries(null, this, json);
-    private java.util.function.Supplier<Map<String, Object>> clusterStatus;
-    private java.util.function.BooleanSupplier clusterHealthy;
+    private final ClusterQueries cluster;
+    private final java.util.function.Supplier<Map<String, Object>> clusterStatus;
+    private final java.util.function.BooleanSupplier clusterHealthy;
+    private DisposableServer server;
 
     /** A route contributed by another component (alerts, live page). */
     interface ExtraRoute {
@@ -88,35 +90,85 @@ public final class AlphawatchServer implements AutoCloseable {
     /** This process's id, on every ingest answer: a changed id tells a client the server restarted. */
     private final String instance;
 
+    /** A server of the monitor with nothing else (tests); {@link #builder} adds routes, durability and scale-out. */
     public AlphawatchServer(ServerConfig config, Monitor monitor, MonitorMetrics metrics, String solverName) {
-        this.config = config;
-        this.monitor = monitor;
-        this.metrics = metrics;
-        this.solverName = solverName;
+        this(builder(config, monitor, metrics, solverName));
+    }
+
+    private AlphawatchServer(Builder b) {
+        this.config = b.config;
+        this.monitor = b.monitor;
+        this.metrics = b.metrics;
+        this.solverName = b.solverName;
         this.bodies = new BodyBudget(config.bodyMemoryBytes());
         this.instance = Long.toHexString(new java.security.SecureRandom().nextLong() | Long.MIN_VALUE);
-        this.sink = monitor.ingest();
+        this.extraRoutes = List.copyOf(b.routes);
+        this.eventSources = List.copyOf(b.events);
+        this.durability = b.durability;
+        this.sink = b.sink != null ? b.sink : monitor.ingest();
+        this.cluster = new ClusterQueries(b.view, this::error, json);
+        this.clusterStatus = b.clusterStatus;
+        this.clusterHealthy = b.clusterHealthy;
     }
 
-    /** Scale-out: batches and deletions go to {@code sink} instead of the local monitor. */
-    public AlphawatchServer withSink(BatchSink sink) {
-        this.sink = sink;
-        return this;
+    public static Builder builder(ServerConfig config, Monitor monitor, MonitorMetrics metrics, String solverName) {
+        return new Builder(config, monitor, metrics, solverName);
     }
 
-    /** Scale-out: queries for layers other nodes own are forwarded there; run lists and events merge all nodes. */
-    public AlphawatchServer withCluster(ClusterView view, java.util.function.Supplier<Map<String, Object>> status,
-                                        java.util.function.BooleanSupplier healthy) {
-        this.cluster = new ClusterQueries(view, this, json);
-        this.clusterStatus = status;
-        this.clusterHealthy = healthy;
-        return this;
-    }
+    /** Everything a server is made of, set once, in any order; {@link #build} makes the immutable server. */
+    public static final class Builder {
+        private final ServerConfig config;
+        private final Monitor monitor;
+        private final MonitorMetrics metrics;
+        private final String solverName;
+        private final List<ExtraRoute> routes = new ArrayList<>();
+        private final List<Flux<String>> events = new ArrayList<>();
+        private org.alphawatch.durability.DurabilityHealth durability;
+        private BatchSink sink;
+        private ClusterView view;
+        private java.util.function.Supplier<Map<String, Object>> clusterStatus;
+        private java.util.function.BooleanSupplier clusterHealthy;
 
-    /** Reports the durable state's health in {@code /healthz} (degraded: 503). */
-    public AlphawatchServer withDurability(org.alphawatch.durability.DurabilityHealth health) {
-        this.durability = health;
-        return this;
+        private Builder(ServerConfig config, Monitor monitor, MonitorMetrics metrics, String solverName) {
+            this.config = config;
+            this.monitor = monitor;
+            this.metrics = metrics;
+            this.solverName = solverName;
+        }
+
+        Builder route(ExtraRoute route) {
+            routes.add(route);
+            return this;
+        }
+
+        /** Pre-formatted SSE events ({@link #sseEvent}) merged into {@code /v1/events}. */
+        Builder events(Flux<String> source) {
+            events.add(source);
+            return this;
+        }
+
+        /** Reports the durable state's health in {@code /healthz} (degraded: 503). */
+        public Builder durability(org.alphawatch.durability.DurabilityHealth health) {
+            this.durability = health;
+            return this;
+        }
+
+        /**
+         * Scale-out: batches and deletions go to {@code sink} instead of the local monitor; queries
+         * for layers other nodes own go there; run lists and events merge all nodes.
+         */
+        public Builder cluster(BatchSink sink, ClusterView view, java.util.function.Supplier<Map<String, Object>> status,
+                               java.util.function.BooleanSupplier healthy) {
+            this.sink = sink;
+            this.view = view;
+            this.clusterStatus = status;
+            this.clusterHealthy = healthy;
+            return this;
+        }
+
+        public AlphawatchServer build() {
+            return new AlphawatchServer(this);
+        }
     }
 
     /**
@@ -132,11 +184,6 @@ public final class AlphawatchServer implements AutoCloseable {
                 LOG.error("error after its request was answered: {}", e.toString(), e);
             }
         });
-    }
-
-    AlphawatchServer withRoute(ExtraRoute route) {
-        extraRoutes.add(route);
-        return this;
     }
 
     public AlphawatchServer start() {
@@ -647,20 +694,15 @@ public final class AlphawatchServer implements AutoCloseable {
                 others), StandardCharsets.UTF_8);
     }
 
-    private final List<Flux<String>> eventSources = new ArrayList<>();
 
     /** Adds a stream of already formatted SSE events (alerts) to {@code /v1/events}. */
-    void addEventSource(Flux<String> events) {
-        eventSources.add(events);
-    }
-
     private Flux<String> extraEvents() {
         return Flux.merge(eventSources);
     }
 
-    String sseEvent(String event, Object data) {
+    static String sseEvent(String event, Object data) {
         try {
-            return "event: " + event + "\ndata: " + json.writeValueAsString(data) + "\n\n";
+            return "event: " + event + "\ndata: " + JSON_MAPPER.writeValueAsString(data) + "\n\n";
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }

@@ -31,14 +31,20 @@ final class ClusterQueries {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterQueries.class);
 
     private final ClusterView cluster;
-    private final AlphawatchServer server;
+    /** Writes an error answer (the server's, so that every error looks the same). */
+    @FunctionalInterface
+    interface ErrorWriter {
+        Publisher<Void> error(HttpServerResponse res, int status, String error, String detail);
+    }
+
+    private final ErrorWriter errors;
     private final ObjectMapper json;
     private final HttpClient peers = HttpClient.create().responseTimeout(Duration.ofSeconds(30));
 
     /** {@code cluster} null: a single node. */
-    ClusterQueries(ClusterView cluster, AlphawatchServer server, ObjectMapper json) {
+    ClusterQueries(ClusterView cluster, ErrorWriter errors, ObjectMapper json) {
         this.cluster = cluster;
-        this.server = server;
+        this.errors = errors;
         this.json = json;
     }
 
@@ -183,7 +189,7 @@ final class ClusterQueries {
 
     private Publisher<Void> unavailable(HttpServerResponse res, String error, String detail) {
         res.header(HttpHeaderNames.RETRY_AFTER, "1");
-        return server.error(res, 503, error, detail);
+        return errors.error(res, 503, error, detail);
     }
 
     /**

@@ -27,7 +27,9 @@ public final class MonitorService implements AutoCloseable {
     private final Monitor monitor;
     private final MonitorMetrics metrics;
     private final AlertService alerts;
-    private final AlphawatchServer server;
+    /** What the server is made of, until start() builds it (scale-out adds its parts there). */
+    private final AlphawatchServer.Builder serverParts;
+    private volatile AlphawatchServer server;
     private final Durability durability;
     private final ServerConfig config;
     private Durability.Recovery recovery;
@@ -52,9 +54,9 @@ public final class MonitorService implements AutoCloseable {
         alerts.attach(monitor, timer, ALERT_TICK);
         durability = new Durability(config.durability(), monitor);
         metrics.bindDurability(durability.health());
-        server = new AlphawatchServer(config, monitor, metrics, solver.name()).withRoute(new AlertRoutes(alerts))
-                .withRoute(new PageRoutes()).withDurability(durability.health());
-        server.addEventSource(alerts.alerts().map(a -> server.sseEvent("alert", org.alphawatch.alert.AlertJson.toMap(a))));
+        serverParts = AlphawatchServer.builder(config, monitor, metrics, solver.name()).route(new AlertRoutes(alerts))
+                .route(new PageRoutes()).durability(durability.health())
+                .events(alerts.alerts().map(a -> AlphawatchServer.sseEvent("alert", org.alphawatch.alert.AlertJson.toMap(a))));
     }
 
     public static MonitorService create(ServerConfig config, EigenSolver solver) {
@@ -72,8 +74,9 @@ public final class MonitorService implements AutoCloseable {
         }
         durability.start();
         if (config.scale().isPresent()) {
-            ScaleOutWiring.connect(this, config);
+            ScaleOutWiring.connect(this, config, serverParts);
         }
+        server = serverParts.build();
         server.start();
         if (scaleOut != null) {
             ScaleOutWiring.start(scaleOut);
@@ -111,7 +114,9 @@ public final class MonitorService implements AutoCloseable {
 
     @Override
     public void close() {
-        server.close();
+        if (server != null) {
+            server.close();
+        }
         if (scaleOut != null) {
             try {
                 scaleOut.close(); // a clean stop: workers checkpoint and hand their partitions over

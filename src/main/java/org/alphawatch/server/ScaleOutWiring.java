@@ -9,13 +9,13 @@ import org.alphawatch.scale.ScaleOut;
 final class ScaleOutWiring {
     private ScaleOutWiring() {}
 
-    static void connect(MonitorService service, ServerConfig config) {
-        AlphawatchServer server = service.server();
+    static void connect(MonitorService service, ServerConfig config, AlphawatchServer.Builder server) {
         try {
             ScaleOut s = ScaleOut.connect(config.scale().orElseThrow(), service.monitor(), config.durability().dir(),
                     config.durability().interval(), config.monitor().maxBodyBytes(),
-                    config.token().map(t -> new String(t, java.nio.charset.StandardCharsets.UTF_8)), server::baseUrl);
-            server.withSink(s.sink()).withCluster(s.view(), s::status, s::healthy);
+                    config.token().map(t -> new String(t, java.nio.charset.StandardCharsets.UTF_8)),
+                    () -> service.server().baseUrl()); // asked once the server listens
+            server.cluster(s.sink(), s.view(), s::status, s::healthy);
             s.bindMetrics(service.metrics().registry());
             service.attachScaleOut(s);
         } catch (Exception e) {
