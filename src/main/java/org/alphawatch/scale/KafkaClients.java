@@ -10,7 +10,6 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -52,12 +51,15 @@ final class KafkaClients {
      * A member of the workers' group: offsets are never auto-committed (they live in checkpoints),
      * and never reset: an offset the topic no longer has is a refused partition, not a silent jump.
      */
-    static KafkaConsumer<String, byte[]> worker(ScaleSettings s, String clientId, int maxRecord) {
+    static KafkaConsumer<String, byte[]> worker(ScaleSettings s, String clientId, int maxRecord, java.nio.file.Path stateDir) {
         Properties p = consumerBase(s, clientId, maxRecord);
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
         p.put(ConsumerConfig.GROUP_ID_CONFIG, s.group());
         p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic");
-        p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
+        // Placement by what partitions cost (their layers' memory), sticky and cooperative.
+        p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CostBalancedAssignor.class.getName());
+        p.put(CostBalancedAssignor.STATE_DIR, stateDir.toString());
+        p.put(CostBalancedAssignor.TOPIC, s.topic());
         p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, "10000");
         p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, "1000");
         p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "64");

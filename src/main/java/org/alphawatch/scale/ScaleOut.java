@@ -59,7 +59,7 @@ public final class ScaleOut implements AutoCloseable {
         if (settings.role().consumes()) {
             worker = new KafkaWorker(settings, partitions, monitor,
                     new PartitionCheckpoints(stateDir.resolve("partitions"), settings.topic(), topic.id()),
-                    KafkaClients.worker(settings, id + "-worker", maxRecord),
+                    KafkaClients.worker(settings, id + "-worker", maxRecord, stateDir),
                     KafkaClients.producer(settings, id + "-owners", maxRecord), KafkaClients.admin(settings), url,
                     checkpointEvery);
         }
