@@ -28,12 +28,7 @@ public record LayerSnapshot(LayerKey key, int dims, long sequence, long step, lo
     }
 
     public HistoryPoint toHistoryPoint() {
-        var ci = report.alphaInterval();
-        return new HistoryPoint(step, refreshedAtMillis, report.alpha(), ci != null ? ci.lo() : Double.NaN,
-                ci != null ? ci.hi() : Double.NaN, report.fit().r2(), report.metrics().effectiveRank(),
-                report.metrics().participationRatio(), report.metrics().stableRank(), windowSamples,
-                projection == null ? Double.NaN : projection.slopeOrNaN(),
-                report.crossValidated() == null ? Double.NaN : report.crossValidated().fit().alpha());
+        return HistoryPoint.of(this);
     }
 
     /** The same spectrum with newer probe sweeps (a refresh where only the probes changed). */

@@ -32,8 +32,14 @@ final class LayerSnapshots {
             return false;
         }
         mature = s;
+        HistoryPoint point = s.toHistoryPoint();
         synchronized (history) {
-            history.addLast(s.toHistoryPoint());
+            HistoryPoint last = history.peekLast();
+            if (last != null && last.step() == point.step() && last.windowSamples() == point.windowSamples()
+                    && java.util.Arrays.equals(last.values(), point.values())) {
+                return true; // the same window again (a restored layer's first refresh): one point is enough
+            }
+            history.addLast(point);
             while (history.size() > historySize) {
                 history.removeFirst();
             }

@@ -17,28 +17,30 @@ import org.alphawatch.core.window.WindowSpec;
 import org.alphawatch.core.window.WindowedCovariance;
 
 /**
- * The saved state of one layer, as checkpoints hold it (docs/durability.md). Version 3 (written):
+ * The saved state of one layer, as checkpoints hold it (docs/durability.md). Version 4 (written):
  *
  * <pre>
- * u32 magic "AWLS"   u16 version 3
+ * u32 magic "AWLS"   u16 version 4
  * string run         string layer        u32 dims      u64 last applied sequence number
  * block window state (WindowedCovariance, its own versioned and checksummed layout)
  * u8 has repeats     [i64 span, block cross state, block previous cross state (may be empty)]
- * u32 history points { i64 step, i64 time ms, 9 f64 (alpha, ci lo, ci hi, r2, effective rank,
- *                      participation ratio, stable rank, energy slope, cv alpha), i64 window samples }
+ * u32 history points { i64 step, i64 time ms, i64 window samples, u8 n, n x {u8 metric id, f64 value} }
  * u32 senders        { string sender, u64 last request number applied }     (least recent first)
  * [u8 1, u64 min samples its sender chose]   (optional: absent when the server's setting applies)
  * u32 CRC32C of everything before
  * </pre>
  *
- * (little-endian; strings: u16 length + UTF-8; blocks: u32 length + bytes). Version 2 is version 3
- * without the senders. Version 1 (big-endian, written before the sliding window existed) is still
+ * (little-endian; strings: u16 length + UTF-8; blocks: u32 length + bytes). History values carry
+ * their {@link HistoryMetric} id, so a metric added later needs no new version (a reader skips ids
+ * it does not know). Version 3 stores each history point as {@code i64 step, i64 time ms, 9 f64
+ * (ids 0..8 in order), i64 window samples}; version 2 is version 3 without the senders. Version 1 (big-endian, written before the sliding window existed) is still
  * read: its accumulator shards become the groups of a cumulative window (a decay window when the
  * monitor is configured for decay).
  */
 final class LayerState {
     private static final int MAGIC = 0x534c5741; // "AWLS" little-endian
-    private static final int VERSION = 3;
+    private static final int VERSION = 4;
+    private static final int V3 = 3;
     private static final int V2 = 2;
     private static final int V1 = 1;
 
@@ -59,11 +61,10 @@ final class LayerState {
         }
         w.i32(history.size());
         for (HistoryPoint p : history) {
-            w.i64(p.step()).i64(p.timeMillis());
-            for (double v : values(p)) {
-                w.f64(v);
+            w.i64(p.step()).i64(p.timeMillis()).i64(p.windowSamples()).u8(HistoryMetric.values().length);
+            for (HistoryMetric m : HistoryMetric.values()) {
+                w.u8(m.id()).f64(p.value(m));
             }
-            w.i64(p.windowSamples());
         }
         w.i32(senders.size());
         for (Map.Entry<String, Long> e : senders.entrySet()) {
@@ -75,13 +76,13 @@ final class LayerState {
         return w.toByteArrayWithCrc();
     }
 
-    private static double[] values(HistoryPoint p) {
-        return new double[] {p.alpha(), p.alphaLo(), p.alphaHi(), p.r2(), p.effectiveRank(), p.participationRatio(),
-            p.stableRank(), p.energySlope(), p.cvAlpha()};
-    }
-
+    /** A history point stored before metrics carried ids: nine values, ids 0..8 in order. */
     private static HistoryPoint point(long step, long time, double[] v, long window) {
-        return new HistoryPoint(step, time, v[0], v[1], v[2], v[3], v[4], v[5], v[6], window, v[7], v[8]);
+        java.util.Map<HistoryMetric, Double> stored = new java.util.EnumMap<>(HistoryMetric.class);
+        for (int id = 0; id < v.length; id++) {
+            stored.put(HistoryMetric.fromId(id), v[id]);
+        }
+        return HistoryPoint.of(step, time, window, stored);
     }
 
     /** Decodes version 2, or version 1 with {@code config} deciding the window its shards become. */
@@ -95,8 +96,8 @@ final class LayerState {
             throw new FormatException(what + ": bad magic (not a layer state)");
         }
         int version = r.u16("version");
-        if (version != VERSION && version != V2) {
-            throw new FormatException(what + ": version " + version + " is not supported (1..3)");
+        if (version != VERSION && version != V3 && version != V2) {
+            throw new FormatException(what + ": version " + version + " is not supported (1..4)");
         }
         LayerKey key = key(r.string("run"), r.string("layer"));
         int dims = r.i32("dims", 1, MonitorConfig.MAX_DIMS_LIMIT);
@@ -111,6 +112,20 @@ final class LayerState {
         for (int i = 0; i < n; i++) {
             long step = r.i64("history step");
             long time = r.i64("history time");
+            if (version >= VERSION) {
+                long samples = r.i64("history window samples");
+                int k = r.u8("history values");
+                java.util.Map<HistoryMetric, Double> stored = new java.util.EnumMap<>(HistoryMetric.class);
+                for (int j = 0; j < k; j++) {
+                    HistoryMetric m = HistoryMetric.fromId(r.u8("history metric id"));
+                    double v = r.f64("history value");
+                    if (m != null) { // a metric of a newer version: skipped
+                        stored.put(m, v);
+                    }
+                }
+                history.add(HistoryPoint.of(step, time, samples, stored));
+                continue;
+            }
             double[] v = new double[9];
             for (int j = 0; j < v.length; j++) {
                 v[j] = r.f64("history value");
@@ -118,7 +133,7 @@ final class LayerState {
             history.add(point(step, time, v, r.i64("history window samples")));
         }
         Map<String, Long> senders = new LinkedHashMap<>();
-        if (version >= VERSION) {
+        if (version >= V3) {
             int k = r.i32("senders", 0, MonitorConfig.MAX_SENDERS_PER_LAYER);
             for (int i = 0; i < k; i++) {
                 String sender = r.string("sender");
@@ -129,7 +144,7 @@ final class LayerState {
             }
         }
         long minSamples = 0;
-        if (version >= VERSION && r.remaining() > 0) {
+        if (version >= V3 && r.remaining() > 0) {
             if (r.u8("has min samples") != 1) {
                 throw new FormatException(what + ": unknown optional field");
             }

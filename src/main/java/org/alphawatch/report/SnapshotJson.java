@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.alphawatch.core.fit.PowerLawFit;
+import org.alphawatch.pipeline.HistoryMetric;
 import org.alphawatch.pipeline.HistoryPoint;
 import org.alphawatch.pipeline.LayerSnapshot;
 import org.alphawatch.pipeline.Monitor;
@@ -111,19 +112,18 @@ public final class SnapshotJson {
         return m;
     }
 
+    /** A history point: step, time, window samples and every HistoryMetric by its name (names shared by several form a list, null when not all are finite). */
     public static Map<String, Object> historyPoint(HistoryPoint h) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put(STEP, h.step());
         m.put(TIME_MS, h.timeMillis());
-        m.put(ALPHA, num(h.alpha()));
-        m.put(ALPHA_CI, Double.isFinite(h.alphaLo()) ? List.of(h.alphaLo(), h.alphaHi()) : null);
-        m.put(ALPHA_R2, num(h.r2()));
-        m.put(EFFECTIVE_RANK, num(h.effectiveRank()));
-        m.put(PARTICIPATION_RATIO, num(h.participationRatio()));
-        m.put(STABLE_RANK, num(h.stableRank()));
         m.put(WINDOW_SAMPLES, h.windowSamples());
-        m.put(ENERGY_SLOPE, num(h.energySlope()));
-        m.put(CVPCA_ALPHA, num(h.cvAlpha()));
+        Map<String, List<Double>> byName = new LinkedHashMap<>();
+        for (HistoryMetric metric : HistoryMetric.values()) {
+            byName.computeIfAbsent(metric.json(), k -> new java.util.ArrayList<>()).add(h.value(metric));
+        }
+        byName.forEach((name, values) -> m.put(name, values.size() == 1 ? num(values.get(0))
+                : values.stream().allMatch(Double::isFinite) ? values : null));
         return m;
     }
 }

@@ -134,6 +134,31 @@ class GoldenFormatsTest {
     }
 
     @Test
+    void layerStateOfVersion4KeepsHistoryValuesByMetricId(@TempDir Path tmp) throws IOException {
+        Path dir = copy("golden/v4/checkpoint", tmp.resolve("c"));
+        try (MonitorService service = start(Durability.Mode.CHECKPOINT, dir)) {
+            assertLayer(service, "h", rows(0, 60, 5, 13), 60, 5);
+            JsonNode history = new Http(service.server().baseUrl()).get("/v1/runs/golden/layers/h/history").json()
+                    .get("history");
+            assertThat(history).hasSize(2);
+            for (int i = 0; i < 2; i++) {
+                int n = 30 * (i + 1);
+                JsonNode p = history.get(i);
+                assertThat(p.get("step").asLong()).isEqualTo(i + 1);
+                assertThat(p.get("window_samples").asLong()).isEqualTo(n);
+                CovarianceAccumulator ref = CovarianceAccumulator.create(5);
+                ref.update(rows(0, n, 5, 13), n);
+                var report = SpectrumAnalyzer.analyze(ref.snapshot(), AnalysisOptions.defaults(new EjmlEigenSolver()));
+                assertThat(p.get("effective_rank").asDouble())
+                        .isCloseTo(report.metrics().effectiveRank(), org.assertj.core.data.Offset.offset(1e-10));
+                assertThat(p.get("participation_ratio").asDouble())
+                        .isCloseTo(report.metrics().participationRatio(), org.assertj.core.data.Offset.offset(1e-10));
+                assertThat(p.get("alpha").isNull()).as("too few units for a fit: stored as NaN").isTrue();
+            }
+        }
+    }
+
+    @Test
     void checkpointWithLayerStatesOfVersion2Restores(@TempDir Path tmp) throws IOException {
         Path dir = copy("golden/v2/checkpoint", tmp.resolve("c"));
         try (MonitorService service = start(Durability.Mode.CHECKPOINT, dir)) {
