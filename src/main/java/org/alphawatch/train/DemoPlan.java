@@ -1,0 +1,114 @@
+package org.alphawatch.train;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * How long the autoencoder demo will take on this machine, and how many steps fit a time budget.
+ * A short calibration trains throwaway copies of the demo's models, as many at once as there are
+ * cores, and counts their steps; the demo's duration is then predicted from that rate with the
+ * costs of monitoring and of the final measurement measured once (constants below). Immutable.
+ *
+ * @param steps           training steps per model
+ * @param expectedSeconds predicted duration of the training and the report (not the build)
+ * @param stepsPerSecond  the calibration's rate: training steps per second, all cores together
+ */
+public record DemoPlan(int steps, double expectedSeconds, double stepsPerSecond) {
+    /** The default run's target: well inside the 5 minutes a first run may take, leaving room for a busy machine. */
+    public static final double BUDGET_SECONDS = 180;
+    /** Fewer steps leave the autoencoders visibly undertrained (eval MSE still falling) and the event uncaught. */
+    public static final int MIN_STEPS = 1500;
+    /** The full sweep ({@code --full}). */
+    public static final int MAX_STEPS = 12000;
+    private static final int ROUND_TO = 500;
+    /**
+     * The demo's wall time per calibrated step: streaming to the monitor (a forward pass every 5
+     * steps, repeat passes, probes) and the monitor's refreshes on the same cores. Measured on 2
+     * cores: see docs/reproduction.md.
+     */
+    static final double MONITORED_COST = 1.35;
+    /** The final held-out measurement and report of one model, in training steps (measured with it). */
+    static final double FINAL_STEPS = 150;
+    /** JVM start, server start, calibration, report writing. */
+    static final double FIXED_SECONDS = 6;
+
+    /** Calibration length; the first third warms the JIT and is not counted. */
+    public static final double CALIBRATION_SECONDS = 2.4;
+
+    /** Training steps per second of the demo's models on this machine, all cores together. */
+    public static double calibrate(AutoencoderDemo.Settings s) throws InterruptedException {
+        int threads = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), s.dropouts().length));
+        ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "alphawatch-calibration");
+            t.setDaemon(true);
+            return t;
+        });
+        long start = System.nanoTime();
+        long countFrom = start + (long) (CALIBRATION_SECONDS / 3 * 1e9);
+        long end = start + (long) (CALIBRATION_SECONDS * 1e9);
+        try {
+            List<Future<Long>> counted = new ArrayList<>();
+            for (int i = 0; i < threads; i++) {
+                double dropout = s.dropouts()[i];
+                long seed = s.seed() + 31L * i;
+                counted.add(pool.submit(() -> trainUntil(s, dropout, seed, countFrom, end)));
+            }
+            long steps = 0;
+            for (Future<Long> f : counted) {
+                steps += f.get();
+            }
+            return steps / (CALIBRATION_SECONDS * 2 / 3);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("calibration failed", e.getCause());
+        } finally {
+            pool.shutdownNow();
+            pool.awaitTermination(5, TimeUnit.SECONDS);
+        }
+    }
+
+    private static long trainUntil(AutoencoderDemo.Settings s, double dropout, long seed, long countFrom, long end) {
+        ImageData data = new ImageData(16);
+        Mlp net = new Mlp(s.sizes(), s.activation(), dropout, s.batch(), seed);
+        Optimizer adam = Optimizer.adam(s.learningRate());
+        Rng rng = new Rng(seed + 1);
+        double[] x = new double[s.batch() * data.pixels()];
+        long counted = 0;
+        for (long now = System.nanoTime(); now < end; now = System.nanoTime()) {
+            data.fill(x, s.batch(), rng);
+            net.trainStep(x, x, s.batch(), Loss.MSE, adam);
+            if (now >= countFrom) {
+                counted++;
+            }
+        }
+        return counted;
+    }
+
+    /** Predicted duration of a demo with {@code steps} per model at the calibrated rate. */
+    public static double expectedSeconds(AutoencoderDemo.Settings s, int steps, double stepsPerSecond) {
+        return FIXED_SECONDS + s.dropouts().length * (steps * MONITORED_COST + FINAL_STEPS) / stepsPerSecond;
+    }
+
+    /** A fixed number of steps (--steps, --quick, --full) with its predicted duration. */
+    public static DemoPlan fixed(AutoencoderDemo.Settings s, int steps, double stepsPerSecond) {
+        return new DemoPlan(steps, expectedSeconds(s, steps, stepsPerSecond), stepsPerSecond);
+    }
+
+    /** The most steps (a multiple of {@value #ROUND_TO}) that fit the budget, within [MIN_STEPS, MAX_STEPS]. */
+    public static DemoPlan sized(AutoencoderDemo.Settings s, double budgetSeconds, double stepsPerSecond) {
+        double perModel = ((budgetSeconds - FIXED_SECONDS) * stepsPerSecond / s.dropouts().length - FINAL_STEPS)
+                / MONITORED_COST;
+        int steps = (int) Math.max(MIN_STEPS, Math.min(MAX_STEPS, Math.floor(perModel / ROUND_TO) * ROUND_TO));
+        return fixed(s, steps, stepsPerSecond);
+    }
+
+    /** "2 min 40 s" or "45 s". */
+    public static String duration(double seconds) {
+        long s = Math.round(seconds);
+        return s < 60 ? s + " s" : String.format(Locale.ROOT, "%d min %02d s", s / 60, s % 60);
+    }
+}
