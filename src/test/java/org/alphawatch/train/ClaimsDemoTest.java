@@ -101,18 +101,24 @@ class ClaimsDemoTest {
         assertThat(theory.get(0).slope()).isCloseTo(0.8, within(1e-9));
         ClaimsDemo.Verdict held = ClaimsDemo.claim3(theory);
         assertThat(held.outcome()).isEqualTo(ClaimsDemo.Verdict.REPRODUCED);
-        // 2.8 is rough by theory but its slope, -0.8, looks smooth at these densities: it is left out of the sides.
+        // 2.8 is rough by theory but its slope, -0.8, looks smooth at these densities: it is on neither side.
         assertThat(held.numbers()).contains("9 responsive codes (of 9): 4 with probe alpha < 2.5, 4 above 3",
-                "= -0.96 over all 9", "for 8 of those 8 codes"); // ties at -1 above 3
+                "= -0.96 over all 9", "calls 4 of 4 rough", "above 3 it calls 4 of 4 smooth"); // ties at -1 above 3
 
-        // Every code smooth by its slope, whatever its alpha: the threshold fails.
-        List<ClaimsDemo.ProbeCode> allSmooth = theory.stream().map(c -> code(c.alpha(), -1 + 0.01 * c.alpha())).toList();
-        assertThat(ClaimsDemo.claim3(allSmooth).outcome()).isEqualTo(ClaimsDemo.Verdict.NOT_REPRODUCED);
-        // The other way round: smooth below the threshold, rough above it.
-        List<ClaimsDemo.ProbeCode> reversed = theory.stream().map(c -> code(c.alpha(), c.alpha() < 3 ? -1 : 0.5)).toList();
-        ClaimsDemo.Verdict wrong = ClaimsDemo.claim3(reversed);
-        assertThat(wrong.outcome()).isEqualTo(ClaimsDemo.Verdict.NOT_REPRODUCED);
-        assertThat(wrong.numbers()).contains("for 0 of those 8 codes");
+        // Smooth codes below the threshold break the claim, whatever the correlation.
+        List<ClaimsDemo.ProbeCode> smoothBelow = theory.stream().map(c -> code(c.alpha(), -1 + 0.01 * c.alpha())).toList();
+        ClaimsDemo.Verdict broken = ClaimsDemo.claim3(smoothBelow);
+        assertThat(broken.outcome()).isEqualTo(ClaimsDemo.Verdict.NOT_REPRODUCED);
+        assertThat(broken.numbers()).contains("calls 0 of 4 rough");
+        // Rough codes above the threshold do not: the claim is a necessary condition ("only if").
+        List<ClaimsDemo.ProbeCode> roughAbove = theory.stream()
+                .map(c -> code(c.alpha(), c.alpha() < 3 ? 2 - c.alpha() : -0.40 - 0.01 * c.alpha())).toList();
+        ClaimsDemo.Verdict onlyIf = ClaimsDemo.claim3(roughAbove);
+        assertThat(onlyIf.outcome()).isEqualTo(ClaimsDemo.Verdict.REPRODUCED);
+        assertThat(onlyIf.numbers()).contains("above 3 it calls 0 of 4 smooth");
+        // No order: rough everywhere, the slope unrelated to alpha.
+        List<ClaimsDemo.ProbeCode> flat = theory.stream().map(c -> code(c.alpha(), 0.3 + 0.01 * c.alpha())).toList();
+        assertThat(ClaimsDemo.claim3(flat).outcome()).isEqualTo(ClaimsDemo.Verdict.NOT_REPRODUCED);
 
         List<ClaimsDemo.ProbeCode> oneSide = theory.stream().filter(c -> c.alpha() > 2.5).toList();
         ClaimsDemo.Verdict untestable = ClaimsDemo.claim3(oneSide);
