@@ -219,7 +219,7 @@ final class DemoCommand implements Callable<Integer> {
         if (!event) {
             s = s.withEvent(null);
         }
-        out.printf(Locale.ROOT, "this machine: %.0f training steps/s on %d cores (%.1f s calibration) -> %,d steps per model; "
+        out.printf(Locale.ROOT, "this machine: %.0f training steps/s on %d cores (a %.1f s calibration) -> %,d steps per model; "
                 + "expected duration %s%n", rate, Runtime.getRuntime().availableProcessors(), DemoPlan.CALIBRATION_SECONDS,
                 plan.steps(), DemoPlan.duration(plan.expectedSeconds()));
         if (sized) {

@@ -355,17 +355,18 @@ public final class ClaimsDemo {
         Files.writeString(dir.resolve("claims-smoothness.svg"), smoothnessPlot(r));
         Settings s = r.settings();
         StringBuilder md = new StringBuilder("# Claims 1 and 3: tests that can fail\n\n");
-        md.append(String.format(Locale.ROOT, "Produced by `%s` in %.0f s on %d cores, JDK %s. The rules were fixed before "
-                + "the run (docs/reproduction.md); nothing was tuned after it.%n%n", command, r.seconds(),
-                Runtime.getRuntime().availableProcessors(), System.getProperty("java.version")));
+        md.append(String.format(Locale.ROOT, "Produced by `%s` in %.0f s on %d cores (load average %.1f at the end), JDK "
+                + "%s. The rules were fixed before the run (docs/reproduction.md); nothing was tuned after it.%n%n", command,
+                r.seconds(), Runtime.getRuntime().availableProcessors(), DemoReport.loadAverage(),
+                System.getProperty("java.version")));
         md.append("## Verdicts\n\n").append(verdicts(r)).append('\n');
         md.append(String.format(Locale.ROOT, "## Claim 1: dropout and redundancy%n%nAutoencoders %s (tanh, inverted "
                 + "dropout D after each hidden layer, MSE, Adam lr %.0e), %,d steps of %d generated 16x16 images, dropout "
                 + "%s, seeds %s; each hidden layer measured in evaluation mode on %,d held-out images (n/m >= 64). alpha "
                 + "is fitted over ranks [5, 100], where the images' own spectrum is a power law (beyond ~120 it falls off "
                 + "with their blur); the redundancy 1 - effective rank / m is the fraction of units beyond the number "
-                + "of dimensions the code uses (a code that needs k dimensions spread over m units can lose units "
-                + "without losing them).%n%n", Arrays.toString(SIZES), s.learningRate(), s.steps(), s.batch(),
+                + "of dimensions the code uses (a code using k dimensions spread over m units can lose units "
+                + "without losing dimensions).%n%n", Arrays.toString(SIZES), s.learningRate(), s.steps(), s.batch(),
                 Arrays.toString(s.dropouts()), Arrays.toString(s.seeds()), s.evalSamples()));
         md.append("```\n").append(claim1Table(r)).append("```\n\n![alpha and redundancy vs dropout](claims-dropout.svg)\n\n");
         md.append("## Claim 3: alpha and smooth random projections\n\nThe probe: a dot moving on a circle (a 1-D input, so "

@@ -10,13 +10,14 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * How long the autoencoder demo will take on this machine, and how many steps fit a time budget.
- * A short calibration trains throwaway copies of the demo's models, as many at once as there are
- * cores, and counts their steps; the demo's duration is then predicted from that rate with the
+ * A short calibration trains throwaway copies of the demo's models on as many threads as the demo
+ * will use (on a busy machine that is the share of the cores it will get) and counts their steps;
+ * the demo's duration is then predicted from that rate with the
  * costs of monitoring and of the final measurement measured once (constants below). Immutable.
  *
  * @param steps           training steps per model
  * @param expectedSeconds predicted duration of the training and the report (not the build)
- * @param stepsPerSecond  the calibration's rate: training steps per second, all cores together
+ * @param stepsPerSecond  the calibration's rate: training steps per second, all threads together
  */
 public record DemoPlan(int steps, double expectedSeconds, double stepsPerSecond) {
     /** The default run's target: well inside the 5 minutes a first run may take, leaving room for a busy machine. */
@@ -40,9 +41,9 @@ public record DemoPlan(int steps, double expectedSeconds, double stepsPerSecond)
     /** Calibration length; the first third warms the JIT and is not counted. */
     public static final double CALIBRATION_SECONDS = 2.4;
 
-    /** Training steps per second of the demo's models on this machine, all cores together. */
+    /** Training steps per second of the demo's models on this machine, all threads together. */
     public static double calibrate(AutoencoderDemo.Settings s) throws InterruptedException {
-        int threads = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), s.dropouts().length));
+        int threads = Math.max(1, Math.min(s.parallel(), s.dropouts().length));
         ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
             Thread t = new Thread(r, "alphawatch-calibration");
             t.setDaemon(true);
@@ -54,7 +55,7 @@ public record DemoPlan(int steps, double expectedSeconds, double stepsPerSecond)
         try {
             List<Future<Long>> counted = new ArrayList<>();
             for (int i = 0; i < threads; i++) {
-                double dropout = s.dropouts()[i];
+                double dropout = s.dropouts()[i % s.dropouts().length];
                 long seed = s.seed() + 31L * i;
                 counted.add(pool.submit(() -> trainUntil(s, dropout, seed, countFrom, end)));
             }
