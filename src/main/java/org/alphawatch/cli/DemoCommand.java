@@ -211,7 +211,9 @@ final class DemoCommand implements Callable<Integer> {
                 + "of %d%n", s.dropouts().length, s.activation().name().toLowerCase(Locale.ROOT), Arrays.toString(s.sizes()),
                 Arrays.toString(s.dropouts()), s.batch());
         out.flush();
+        long calibrationStart = System.nanoTime();
         double rate = DemoPlan.calibrate(s);
+        double calibrationSeconds = (System.nanoTime() - calibrationStart) / 1e9;
         boolean sized = steps == null && !quick && !full;
         DemoPlan plan = sized ? DemoPlan.sized(s, DemoPlan.BUDGET_SECONDS, rate)
                 : DemoPlan.fixed(s, steps != null ? steps : s.steps(), rate);
@@ -220,7 +222,7 @@ final class DemoCommand implements Callable<Integer> {
             s = s.withEvent(null);
         }
         out.printf(Locale.ROOT, "this machine: %.0f training steps/s on %d cores (a %.1f s calibration) -> %,d steps per model; "
-                + "expected duration %s%n", rate, Runtime.getRuntime().availableProcessors(), DemoPlan.CALIBRATION_SECONDS,
+                + "expected duration %s%n", rate, Runtime.getRuntime().availableProcessors(), calibrationSeconds,
                 plan.steps(), DemoPlan.duration(plan.expectedSeconds()));
         if (sized) {
             out.printf(Locale.ROOT, "(sized to about %s here; --full trains %,d steps, about %s; --steps %d repeats this run)%n",

@@ -1,19 +1,18 @@
 package org.alphawatch.train;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * How long the autoencoder demo will take on this machine, and how many steps fit a time budget.
  * A short calibration trains throwaway copies of the demo's models on as many threads as the demo
  * will use (on a busy machine that is the share of the cores it will get) and counts their steps;
- * the demo's duration is then predicted from that rate with the
- * costs of monitoring and of the final measurement measured once (constants below). Immutable.
+ * the demo's duration is predicted from that rate, with the costs of monitoring and of the final
+ * measurement measured once (constants below). Immutable.
  *
  * @param steps           training steps per model
  * @param expectedSeconds predicted duration of the training and the report (not the build)
@@ -36,12 +35,20 @@ public record DemoPlan(int steps, double expectedSeconds, double stepsPerSecond)
     /** The final held-out measurement and report of one model, in training steps (measured with it). */
     static final double FINAL_STEPS = 150;
     /** JVM start, server start, calibration, report writing. */
-    static final double FIXED_SECONDS = 6;
+    static final double FIXED_SECONDS = 8;
 
-    /** Calibration length; the first third warms the JIT and is not counted. */
-    public static final double CALIBRATION_SECONDS = 2.4;
+    /** Calibration: steps are counted in slices of this length ... */
+    static final double SLICE_SECONDS = 0.4;
+    /** ... until two slices agree within this fraction (the JIT has compiled the training step) ... */
+    static final double STEADY = 0.1;
+    /** ... or for at most this long. Measured: 2-4 s on 2 cores shared with other builds. */
+    public static final double CALIBRATION_SECONDS = 6;
 
-    /** Training steps per second of the demo's models on this machine, all threads together. */
+    /**
+     * Training steps per second of the demo's models on this machine, all threads together, once
+     * the training step is compiled (the first second or two run interpreted and would make the
+     * machine look several times slower: 14 steps/s measured that way against about 45 in the run).
+     */
     public static double calibrate(AutoencoderDemo.Settings s) throws InterruptedException {
         int threads = Math.max(1, Math.min(s.parallel(), s.dropouts().length));
         ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
@@ -49,44 +56,51 @@ public record DemoPlan(int steps, double expectedSeconds, double stepsPerSecond)
             t.setDaemon(true);
             return t;
         });
-        long start = System.nanoTime();
-        long countFrom = start + (long) (CALIBRATION_SECONDS / 3 * 1e9);
-        long end = start + (long) (CALIBRATION_SECONDS * 1e9);
+        AtomicLong steps = new AtomicLong();
+        AtomicBoolean stop = new AtomicBoolean();
         try {
-            List<Future<Long>> counted = new ArrayList<>();
             for (int i = 0; i < threads; i++) {
                 double dropout = s.dropouts()[i % s.dropouts().length];
                 long seed = s.seed() + 31L * i;
-                counted.add(pool.submit(() -> trainUntil(s, dropout, seed, countFrom, end)));
+                pool.submit(() -> train(s, dropout, seed, steps, stop));
             }
-            long steps = 0;
-            for (Future<Long> f : counted) {
-                steps += f.get();
+            long start = System.nanoTime();
+            long last = System.nanoTime();
+            long lastCount = 0;
+            double previous = Double.NaN;
+            double rate = Double.NaN;
+            while ((System.nanoTime() - start) / 1e9 < CALIBRATION_SECONDS) {
+                Thread.sleep((long) (SLICE_SECONDS * 1000));
+                long now = System.nanoTime();
+                long count = steps.get();
+                double current = (count - lastCount) / ((now - last) / 1e9);
+                last = now;
+                lastCount = count;
+                rate = Double.isNaN(previous) ? current : (previous + current) / 2;
+                if (current > 0 && Math.abs(current - previous) <= STEADY * Math.max(current, previous)) {
+                    break;
+                }
+                previous = current;
             }
-            return steps / (CALIBRATION_SECONDS * 2 / 3);
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw new IllegalStateException("calibration failed", e.getCause());
+            return Math.max(rate, 1e-3);
         } finally {
+            stop.set(true);
             pool.shutdownNow();
             pool.awaitTermination(5, TimeUnit.SECONDS);
         }
     }
 
-    private static long trainUntil(AutoencoderDemo.Settings s, double dropout, long seed, long countFrom, long end) {
+    private static void train(AutoencoderDemo.Settings s, double dropout, long seed, AtomicLong steps, AtomicBoolean stop) {
         ImageData data = new ImageData(16);
         Mlp net = new Mlp(s.sizes(), s.activation(), dropout, s.batch(), seed);
         Optimizer adam = Optimizer.adam(s.learningRate());
         Rng rng = new Rng(seed + 1);
         double[] x = new double[s.batch() * data.pixels()];
-        long counted = 0;
-        for (long now = System.nanoTime(); now < end; now = System.nanoTime()) {
+        while (!stop.get()) {
             data.fill(x, s.batch(), rng);
             net.trainStep(x, x, s.batch(), Loss.MSE, adam);
-            if (now >= countFrom) {
-                counted++;
-            }
+            steps.incrementAndGet();
         }
-        return counted;
     }
 
     /** Predicted duration of a demo with {@code steps} per model at the calibrated rate. */
