@@ -282,8 +282,9 @@ final class DemoCommand implements Callable<Integer> {
             s = s.withSteps(steps);
         }
         out.printf(Locale.ROOT, "alphawatch demo --claims: %d autoencoders (%d dropout rates x %d seeds, %,d steps each), "
-                + "then the probe through them, through untrained networks and through known codes (about 6 minutes on "
-                + "2 cores at 2,500 steps)%n", s.models(), s.dropouts().length, s.seeds().length, s.steps());
+                + "then the probe through them, through untrained networks and through known codes; the longest demo "
+                + "(32 min measured on 2 cores shared with other builds, docs/reproduction.md)%n", s.models(),
+                s.dropouts().length, s.seeds().length, s.steps());
         ClaimsDemo.Result r = new ClaimsDemo(s, solver, out).run();
         ClaimsDemo.write(outDir, r, command);
         out.println();
