@@ -14,10 +14,14 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.alphawatch.core.spectrum.EigenSolver;
+import org.alphawatch.pipeline.LayerSnapshot;
 import org.alphawatch.pipeline.MonitorConfig;
 import org.alphawatch.server.MonitorService;
 import org.alphawatch.server.ServerConfig;
 import org.alphawatch.train.AutoencoderDemo;
+import org.alphawatch.train.ClaimsDemo;
+import org.alphawatch.train.DemoAlerts;
+import org.alphawatch.train.DemoPlan;
 import org.alphawatch.train.DemoReport;
 import org.alphawatch.train.SuperpositionDemo;
 import picocli.CommandLine.Command;
@@ -42,8 +46,16 @@ final class DemoCommand implements Callable<Integer> {
             description = "autoencoder (default), superposition or transformer")
     String mode;
 
-    @Option(names = "--quick", description = "a short run (under 2 minutes on 2 cores)")
+    @Option(names = "--quick", description = "a short run: 1,500 steps per model")
     boolean quick;
+
+    @Option(names = "--full", description = "the full sweep: 12,000 steps per model (the default is sized to finish in "
+            + "about 3 minutes on this machine)")
+    boolean full;
+
+    @Option(names = "--claims", description = "instead of the live run: the tests of the paper's claims 1 and 3 that "
+            + "can fail (docs/reproduction.md); writes DIR/claims.md")
+    boolean claims;
 
     @Option(names = "--out", paramLabel = "DIR", defaultValue = "alphawatch-report",
             description = "report folder (default: ${DEFAULT-VALUE})")
@@ -90,6 +102,12 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--max-tokens", paramLabel = "N", description = "transformer: at most N tokens per source")
     Long maxTokens;
 
+    /**
+     * The monitor refreshes each layer every 1024 samples (half of h1's window, all of h2's) rather
+     * than every few seconds, so what the detector sees, step by step, does not depend on the machine.
+     */
+    static final int REFRESH_SAMPLES = 1024;
+
     private final EigenSolver solver;
 
     public DemoCommand(EigenSolver solver) {
@@ -101,10 +119,14 @@ final class DemoCommand implements Callable<Integer> {
         PrintWriter w = spec.commandLine().getOut();
         PrintStream out = new PrintStream(new WriterOutputStream(w), true);
         String command = "./alphawatch demo" + (mode.equals("autoencoder") ? "" : " " + mode) + (quick ? " --quick" : "")
+                + (full ? " --full" : "") + (claims ? " --claims" : "")
                 + (steps != null ? " --steps " + steps : "") + (seed != 1 ? " --seed " + seed : "")
                 + ("tanh".equals(activation) ? "" : " --activation " + activation) + (event ? "" : " --no-event");
         if (steps != null && steps < 10) {
             throw new UserInputException("--steps " + steps + " must be >= 10");
+        }
+        if (quick && full) {
+            throw new UserInputException("--quick and --full exclude each other");
         }
         long start = System.nanoTime();
         switch (mode) {
@@ -126,7 +148,7 @@ final class DemoCommand implements Callable<Integer> {
                 return ExitCodes.OK;
             }
             case "autoencoder" -> {
-                return autoencoder(out, command, start);
+                return claims ? claims(out, command) : autoencoder(out, command, start);
             }
             case "transformer" -> {
                 return transformer();
@@ -177,27 +199,45 @@ final class DemoCommand implements Callable<Integer> {
 
     private int autoencoder(PrintStream out, String command, long start) throws Exception {
         AutoencoderDemo.Settings s = quick ? AutoencoderDemo.Settings.quick(seed) : AutoencoderDemo.Settings.full(seed);
-        if (steps != null) {
-            s = s.withSteps(steps);
-        }
         switch (activation) {
             case "tanh" -> s = s.withActivation(org.alphawatch.train.Activation.TANH);
             case "relu" -> s = s.withActivation(org.alphawatch.train.Activation.RELU);
             default -> throw new UserInputException("--activation '" + activation + "' is not tanh or relu");
         }
+        if (attach != null && !attach.startsWith("http://") && !attach.startsWith("https://")) {
+            throw new UserInputException("--attach '" + attach + "' is not an http(s) URL");
+        }
+        out.printf(Locale.ROOT, "alphawatch demo: %d %s autoencoders %s on generated 16x16 images, dropout %s, batches "
+                + "of %d%n", s.dropouts().length, s.activation().name().toLowerCase(Locale.ROOT), Arrays.toString(s.sizes()),
+                Arrays.toString(s.dropouts()), s.batch());
+        out.flush();
+        long calibrationStart = System.nanoTime();
+        double rate = DemoPlan.calibrate(s);
+        double calibrationSeconds = (System.nanoTime() - calibrationStart) / 1e9;
+        boolean sized = steps == null && !quick && !full;
+        DemoPlan plan = sized ? DemoPlan.sized(s, DemoPlan.BUDGET_SECONDS, rate)
+                : DemoPlan.fixed(s, steps != null ? steps : s.steps(), rate);
+        s = s.withSteps(plan.steps());
         if (!event) {
             s = s.withEvent(null);
         }
-        if (attach != null) {
-            return attached(s, out, command, start);
+        out.printf(Locale.ROOT, "this machine: %.0f training steps/s on %d cores (a %.1f s calibration) -> %,d steps per model; "
+                + "expected duration %s%n", rate, Runtime.getRuntime().availableProcessors(), calibrationSeconds,
+                plan.steps(), DemoPlan.duration(plan.expectedSeconds()));
+        if (sized) {
+            out.printf(Locale.ROOT, "(sized to about %s here; --full trains %,d steps, about %s; --steps %d repeats this run)%n",
+                    DemoPlan.duration(DemoPlan.BUDGET_SECONDS), DemoPlan.MAX_STEPS,
+                    DemoPlan.duration(DemoPlan.expectedSeconds(s, DemoPlan.MAX_STEPS, rate)), plan.steps());
         }
-        MonitorConfig monitorConfig = MonitorConfig.defaults().withRefresh(0, Duration.ofSeconds(2));
+        String stepsText = String.format(Locale.ROOT, "%d steps of %d images per model%s", s.steps(), s.batch(),
+                sized ? " (sized to this machine by a calibration; --steps " + s.steps() + " repeats them)" : "");
+        if (attach != null) {
+            return attached(s, out, command, stepsText, start);
+        }
+        MonitorConfig monitorConfig = MonitorConfig.defaults().withRefresh(REFRESH_SAMPLES, Duration.ZERO);
         MonitorService service = startService(monitorConfig, out);
         try {
             String url = port >= 0 ? service.server().baseUrl() : null;
-            out.printf(Locale.ROOT, "alphawatch demo: %d %s autoencoders %s on generated 16x16 images, dropout %s, "
-                    + "%d steps of %d%n", s.dropouts().length, s.activation().name().toLowerCase(Locale.ROOT),
-                    Arrays.toString(s.sizes()), Arrays.toString(s.dropouts()), s.steps(), s.batch());
             if (url != null) {
                 out.printf("live: %s/v1/runs  %s/metrics  %s/v1/events%n", url, url, url);
             }
@@ -208,12 +248,12 @@ final class DemoCommand implements Callable<Integer> {
             service.monitor().refreshAll();
             service.monitor().awaitIdle(Duration.ofSeconds(60));
             double seconds = (System.nanoTime() - start) / 1e9;
-            String settingsText = String.format(Locale.ROOT, "seed %d, %d steps of %d images per model, dropout %s, "
-                    + "monitor: sliding windows of 16 samples per unit in 8 panes, mature from 10 samples per unit, "
-                    + "refresh every 2 s, default detector; final measurement on %d held-out images", seed, s.steps(),
-                    s.batch(), Arrays.toString(s.dropouts()), s.evalSamples());
-            org.alphawatch.train.DemoAlerts alerts = org.alphawatch.train.DemoAlerts.classify(s,
-                    service.alerts().recent());
+            String settingsText = String.format(Locale.ROOT, "seed %d, %s, dropout %s, monitor: sliding windows of 16 "
+                    + "samples per unit in 8 panes, mature from 10 samples per unit, refresh every %d samples, default "
+                    + "detector; final measurement on %d held-out images", seed, stepsText, Arrays.toString(s.dropouts()),
+                    REFRESH_SAMPLES, s.evalSamples());
+            DemoAlerts alerts = DemoAlerts.classify(s, service.alerts().recent(), results,
+                    key -> service.monitor().snapshot(key).map(LayerSnapshot::report).orElse(null));
             DemoReport.write(outDir, results, demo, command, settingsText, seconds, url, alerts.markdown(s));
             out.println();
             out.print(alerts.markdown(s));
@@ -221,7 +261,8 @@ final class DemoCommand implements Callable<Integer> {
             out.print(DemoReport.summaryTable(results));
             out.println();
             out.print(DemoReport.trends(results));
-            out.printf(Locale.ROOT, "%nreport: %s (%.0f s)%n", outDir.resolve("report.md"), seconds);
+            out.printf(Locale.ROOT, "%nreport: %s (%.0f s; expected %s)%n", outDir.resolve("report.md"), seconds,
+                    DemoPlan.duration(plan.expectedSeconds()));
             if (stay && url != null) {
                 out.println("serving until Ctrl-C ...");
                 new CountDownLatch(1).await();
@@ -232,18 +273,40 @@ final class DemoCommand implements Callable<Integer> {
         }
     }
 
-    /** The trainer alone, streaming to a remote monitor (the docker-compose demo trainer). */
-    private int attached(AutoencoderDemo.Settings s, PrintStream out, String command, long start) throws Exception {
-        if (!attach.startsWith("http://") && !attach.startsWith("https://")) {
-            throw new UserInputException("--attach '" + attach + "' is not an http(s) URL");
+    private int claims(PrintStream out, String command) throws Exception {
+        if (quick || full || attach != null || !event || !"tanh".equals(activation)) {
+            throw new UserInputException("--claims runs its own fixed design: only --steps, --seed and --out apply");
         }
-        out.printf(Locale.ROOT, "alphawatch demo: %d autoencoders streaming to %s%n", s.dropouts().length, attach);
+        ClaimsDemo.Settings s = ClaimsDemo.Settings.defaults(seed);
+        if (steps != null) {
+            s = s.withSteps(steps);
+        }
+        out.printf(Locale.ROOT, "alphawatch demo --claims: %d autoencoders (%d dropout rates x %d seeds, %,d steps each), "
+                + "then the probe through them, through untrained networks and through known codes; the longest demo "
+                + "(32 min measured on 2 cores shared with other builds, docs/reproduction.md)%n", s.models(),
+                s.dropouts().length, s.seeds().length, s.steps());
+        ClaimsDemo.Result r = new ClaimsDemo(s, solver, out).run();
+        ClaimsDemo.write(outDir, r, command);
+        out.println();
+        out.print(ClaimsDemo.claim1Table(r));
+        out.println();
+        out.print(ClaimsDemo.claim3Table(r));
+        out.println();
+        out.print(ClaimsDemo.verdicts(r));
+        out.printf(Locale.ROOT, "%nreport: %s (%.0f s)%n", outDir.resolve("claims.md"), r.seconds());
+        return ExitCodes.OK;
+    }
+
+    /** The trainer alone, streaming to a remote monitor (the docker-compose demo trainer). */
+    private int attached(AutoencoderDemo.Settings s, PrintStream out, String command, String stepsText, long start)
+            throws Exception {
+        out.printf("streaming to %s%n", attach);
         var sink = new org.alphawatch.attach.HttpActivationSink(attach, System.getenv("ALPHAWATCH_TOKEN"));
         AutoencoderDemo demo = new AutoencoderDemo(s, null, sink, solver, out);
         List<AutoencoderDemo.ModelResult> results = demo.run();
         double seconds = (System.nanoTime() - start) / 1e9;
-        DemoReport.write(outDir, results, demo, command + " --attach " + attach, "seed " + seed + ", " + s.steps()
-                + " steps per model, streamed to " + attach, seconds, attach,
+        DemoReport.write(outDir, results, demo, command + " --attach " + attach, "seed " + seed + ", " + stepsText
+                + ", streamed to " + attach, seconds, attach,
                 "The monitor at " + attach + " ran the detector; its alerts are at " + attach + "/v1/alerts.\n");
         out.println();
         out.print(DemoReport.summaryTable(results));

@@ -10,14 +10,11 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 import org.alphawatch.attach.ActivationSink;
 import org.alphawatch.core.analysis.AnalysisOptions;
-import org.alphawatch.core.analysis.SpectrumAnalyzer;
 import org.alphawatch.core.analysis.SpectrumReport;
 import org.alphawatch.core.code.Capacity;
 import org.alphawatch.core.projection.EnergySlope;
-import org.alphawatch.core.projection.LinearReadout;
 import org.alphawatch.core.projection.RandomProjection;
 import org.alphawatch.core.spectrum.EigenSolver;
-import org.alphawatch.core.stat.CovarianceAccumulator;
 import org.alphawatch.io.NpyArray;
 import org.alphawatch.pipeline.ActivationBatch;
 import org.alphawatch.pipeline.BatchKind;
@@ -32,10 +29,9 @@ import org.alphawatch.pipeline.Monitor;
  * report writer.
  */
 public final class AutoencoderDemo {
-    /** Probe densities (points on the circle) used during training and for the final test. */
+    /** Probe densities (points on the circle) used during training; the final test adds 256. */
     static final int[] TRAIN_DENSITIES = {16, 32, 64, 128};
-    static final int[] FINAL_DENSITIES = {16, 32, 64, 128, 256};
-    private static final int JACKKNIFE_GROUPS = 10;
+    private static final double[] DROPOUTS = {0, 0.2, 0.4, 0.6, 0.8};
 
     /**
      * A scripted change the monitor should catch: from {@code step} on, the upper half of hidden
@@ -60,16 +56,16 @@ public final class AutoencoderDemo {
     public record Settings(double[] dropouts, int[] sizes, Activation activation, int steps, int batch, int emitEvery,
                            int probeEvery, int repeatEvery, int evalSamples, int parallel, long seed,
                            double learningRate, Event event) {
+        // All five models train at once: with one thread per core, 5 models on 2 cores ran in 3 rounds,
+        // the last on one core.
         public static Settings quick(long seed) {
-            return new Settings(new double[] {0, 0.2, 0.4, 0.6, 0.8}, new int[] {256, 128, 64, 128, 256},
-                    Activation.TANH, 1500, 64, 5, 100, 10, 4096, Runtime.getRuntime().availableProcessors(), seed, 1e-3,
-                    null).withDefaultEvent();
+            return new Settings(DROPOUTS.clone(), new int[] {256, 128, 64, 128, 256}, Activation.TANH, 1500, 64, 5, 100,
+                    10, 4096, DROPOUTS.length, seed, 1e-3, null).withDefaultEvent();
         }
 
         public static Settings full(long seed) {
-            return new Settings(new double[] {0, 0.2, 0.4, 0.6, 0.8}, new int[] {256, 128, 64, 128, 256},
-                    Activation.TANH, 12000, 64, 5, 250, 10, 16384, Runtime.getRuntime().availableProcessors(), seed, 1e-3,
-                    null).withDefaultEvent();
+            return new Settings(DROPOUTS.clone(), new int[] {256, 128, 64, 128, 256}, Activation.TANH, DemoPlan.MAX_STEPS,
+                    64, 5, 250, 10, 16384, DROPOUTS.length, seed, 1e-3, null).withDefaultEvent();
         }
 
         public Settings withSteps(int s) {
@@ -122,9 +118,23 @@ public final class AutoencoderDemo {
         }
     }
 
-    /** One trained model. */
+    /**
+     * One trained model.
+     *
+     * @param lossCurve        the training loss (moving average) after each step, index = step (0: NaN)
+     * @param finishedAtMillis wall-clock time at which its training ended
+     */
     public record ModelResult(String run, double dropout, double finalLoss, double evalLoss, List<LayerResult> layers,
-                              long samplesTrained, double trainSeconds, long batchesSent, long batchesRefused) {}
+                              long samplesTrained, double trainSeconds, long batchesSent, long batchesRefused,
+                              double[] lossCurve, long finishedAtMillis) {
+        public int lastStep() {
+            return lossCurve.length - 1;
+        }
+
+        public double lossAt(long step) {
+            return step >= 1 && step < lossCurve.length ? lossCurve[(int) step] : Double.NaN;
+        }
+    }
 
     private final Settings settings;
     private final Monitor monitor;
@@ -248,6 +258,8 @@ public final class AutoencoderDemo {
         AtomicLong sent = new AtomicLong();
         AtomicLong refused = new AtomicLong();
         double ema = Double.NaN;
+        double[] lossCurve = new double[settings.steps() + 1];
+        lossCurve[0] = Double.NaN;
         long t0 = System.nanoTime();
         Event event = settings.event() != null && settings.event().model() == index ? settings.event() : null;
         for (int step = 1; step <= settings.steps(); step++) {
@@ -261,6 +273,7 @@ public final class AutoencoderDemo {
             data.fill(x, batch, rng);
             double loss = net.trainStep(x, x, batch, Loss.MSE, adam);
             ema = Double.isNaN(ema) ? loss : 0.98 * ema + 0.02 * loss;
+            lossCurve[step] = ema;
             if (sink != null && step % settings.emitEvery() == 0) {
                 net.forward(x, batch, false);
                 for (int h = 0; h < hiddenLayers; h++) {
@@ -278,13 +291,14 @@ public final class AutoencoderDemo {
             progress.loss = ema;
         }
         double trainSeconds = (System.nanoTime() - t0) / 1e9;
+        long finishedAt = System.currentTimeMillis();
         progress.done = true;
         List<LayerResult> layers = measure ? finalMeasurement(net, run, dropout) : List.of();
         double[] evalX = new double[batch * pixels];
         data.fill(evalX, batch, new Rng(settings.seed() + 99));
         double evalLoss = net.evaluate(evalX, evalX, batch, Loss.MSE);
         return new ModelResult(run, dropout, ema, evalLoss, layers, (long) settings.steps() * batch, trainSeconds,
-                sent.get(), refused.get());
+                sent.get(), refused.get(), lossCurve, finishedAt);
     }
 
     private void emitRepeats(Mlp net, double[] x, String run, int step, AtomicLong sent, AtomicLong refused)
@@ -311,28 +325,12 @@ public final class AutoencoderDemo {
             double[] latent = new double[(n + 1) * 2];
             double[] images = data.probe(n, latent);
             for (int h = 0; h < net.hiddenLayers(); h++) {
-                double[] acts = hiddenOf(net, images, n + 1, h);
+                double[] acts = CodeMeasurement.hiddenOf(net, images, n + 1, h, settings.batch());
                 emit(new ActivationBatch(new LayerKey(run, layerName(h)), step, BatchKind.PROBE, ActivationBatch.NO_REPEAT,
                         NpyArray.ofFloats(toFloats(acts), n + 1, net.hiddenSize(h)), NpyArray.ofDoubles(latent, n + 1, 2)),
                         sent, refused);
             }
         }
-    }
-
-    /** Hidden layer h's evaluation-mode code for any number of rows (processed in model-sized chunks). */
-    private double[] hiddenOf(Mlp net, double[] x, int rows, int h) {
-        int batch = settings.batch();
-        int in = settings.sizes()[0];
-        int units = net.hiddenSize(h);
-        double[] out = new double[rows * units];
-        double[] chunk = new double[batch * in];
-        for (int r = 0; r < rows; r += batch) {
-            int n = Math.min(batch, rows - r);
-            System.arraycopy(x, r * in, chunk, 0, n * in);
-            net.forward(chunk, n, false);
-            System.arraycopy(net.hidden(h), 0, out, r * units, n * units);
-        }
-        return out;
     }
 
     private void emit(ActivationBatch b, AtomicLong sent, AtomicLong refused) throws InterruptedException {
@@ -341,60 +339,16 @@ public final class AutoencoderDemo {
     }
 
     private List<LayerResult> finalMeasurement(Mlp net, String run, double dropout) {
-        int batch = settings.batch();
-        int pixels = data.pixels();
-        int hiddenLayers = net.hiddenLayers();
-        List<List<CovarianceAccumulator>> shards = new ArrayList<>();
-        for (int h = 0; h < hiddenLayers; h++) {
-            List<CovarianceAccumulator> s = new ArrayList<>();
-            for (int g = 0; g < JACKKNIFE_GROUPS; g++) {
-                s.add(CovarianceAccumulator.create(net.hiddenSize(h)));
-            }
-            shards.add(s);
-        }
-        Rng evalRng = new Rng(settings.seed() + 424242);
-        double[] x = new double[batch * pixels];
-        int chunks = settings.evalSamples() / batch;
-        for (int c = 0; c < chunks; c++) {
-            data.fill(x, batch, evalRng);
-            net.forward(x, batch, false);
-            for (int h = 0; h < hiddenLayers; h++) {
-                shards.get(h).get(c * JACKKNIFE_GROUPS / chunks).update(net.hidden(h), batch);
-            }
-        }
         AnalysisOptions options = AnalysisOptions.defaults(solver).withDropout(dropout).withBits(Capacity.DEFAULT_BITS);
-        AnalysisOptions probeOptions = options.withInputDim(1);
+        List<SpectrumReport> reports = CodeMeasurement.heldOut(net, data, settings.evalSamples(), settings.batch(),
+                settings.seed() + 424242, options);
         List<LayerResult> results = new ArrayList<>();
-        for (int h = 0; h < hiddenLayers; h++) {
+        for (int h = 0; h < net.hiddenLayers(); h++) {
             int units = net.hiddenSize(h);
-            SpectrumReport report = SpectrumAnalyzer.analyze(shards.get(h), options);
-            RandomProjection projection = RandomProjection.create(units, RandomProjection.DEFAULT_K,
-                    RandomProjection.seedFor(run, layerName(h)));
-            double[] energies = new double[FINAL_DENSITIES.length];
-            double[] densest = null;
-            double[] densestLatent = null;
-            for (int i = 0; i < FINAL_DENSITIES.length; i++) {
-                int n = FINAL_DENSITIES[i];
-                double[] latent = new double[(n + 1) * 2];
-                double[] acts = hiddenOf(net, data.probe(n, latent), n + 1, h);
-                double[] projected = projection.project(acts, n + 1);
-                energies[i] = RandomProjection.trajectoryEnergy(projected, n + 1, RandomProjection.DEFAULT_K);
-                if (i == FINAL_DENSITIES.length - 1) {
-                    densest = acts;
-                    densestLatent = latent;
-                }
-            }
-            int n = FINAL_DENSITIES[FINAL_DENSITIES.length - 1] + 1;
-            CovarianceAccumulator probeCov = CovarianceAccumulator.create(units);
-            probeCov.update(densest, n);
-            SpectrumReport probeReport = SpectrumAnalyzer.analyze(probeCov.snapshot(), probeOptions);
-            double[] projected = projection.project(densest, n);
-            double readout = LinearReadout.crossValidatedR2(projected, n, RandomProjection.DEFAULT_K, densestLatent, 2, 5);
-            // A layer that does not respond to the probe has zero energy: no slope to fit.
-            EnergySlope slope = java.util.Arrays.stream(energies).allMatch(e -> e > 0)
-                    ? EnergySlope.fit(FINAL_DENSITIES, energies) : null;
-            results.add(new LayerResult(run, layerName(h), dropout, units, report, probeReport, slope, readout, projected,
-                    Capacity.dropoutCapacityBits(dropout, units, Capacity.DEFAULT_BITS)));
+            CodeMeasurement.Probe probe = CodeMeasurement.probe(net, data, h, settings.batch(),
+                    RandomProjection.seedFor(run, layerName(h)), options.withInputDim(1));
+            results.add(new LayerResult(run, layerName(h), dropout, units, reports.get(h), probe.report(), probe.slope(),
+                    probe.readoutR2(), probe.trajectory(), Capacity.dropoutCapacityBits(dropout, units, Capacity.DEFAULT_BITS)));
         }
         return results;
     }

@@ -35,6 +35,12 @@ public final class DemoReport {
         return sb.toString();
     }
 
+    /** The system's one-minute load average (NaN where the OS has none): how shared the cores were. */
+    static double loadAverage() {
+        double load = java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+        return load < 0 ? Double.NaN : load;
+    }
+
     /** Spearman rank correlation of two equally long series (ties get average ranks). */
     static double spearman(double[] a0, double[] b0) {
         int n = 0;
@@ -131,7 +137,8 @@ public final class DemoReport {
         StringBuilder md = new StringBuilder();
         md.append("# alphawatch demo report\n\n");
         md.append("Produced by `").append(command).append("` in ").append(String.format(Locale.ROOT, "%.0f", seconds))
-                .append(" s on ").append(Runtime.getRuntime().availableProcessors()).append(" cores, JDK ")
+                .append(" s on ").append(Runtime.getRuntime().availableProcessors())
+                .append(String.format(Locale.ROOT, " cores (load average %.1f at the end), JDK ", loadAverage()))
                 .append(System.getProperty("java.version")).append(".\n\n");
         md.append("Settings: ").append(settingsText).append("\n\n");
         if (serverUrl != null) {

@@ -91,6 +91,19 @@ final class Mlp {
     }
 
     /**
+     * Multiplies every weight by {@code gain}: the initialization N(0, gain^2 / fan-in) instead of
+     * N(0, 1 / fan-in). For tanh, gains above 1 put a random network in the chaotic phase, where
+     * nearby inputs drift apart layer by layer (Poole et al. 2016).
+     */
+    public void scaleWeights(double gain) {
+        for (double[] layer : w) {
+            for (int i = 0; i < layer.length; i++) {
+                layer[i] *= gain;
+            }
+        }
+    }
+
+    /**
      * Makes units [from, to) of hidden layer {@code h} dead from now on: their output is 0 and no
      * gradient flows through them (what happens to ReLU units that never activate again).
      */

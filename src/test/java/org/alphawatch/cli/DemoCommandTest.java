@@ -20,8 +20,8 @@ class DemoCommandTest {
                 new PrintWriter(out), new PrintWriter(new StringWriter()));
         String text = out.toString();
         assertThat(status).as(text).isZero();
-        assertThat(text).contains("live: http://127.0.0.1:", "progress:", "ae-d0.8 ", "alpha [95% CI]",
-                "Spearman(dropout, alpha)", "report: ");
+        assertThat(text).contains("training steps/s on", "1,500 steps per model; expected duration", "live: http://127.0.0.1:",
+                "progress:", "ae-d0.8 ", "alpha [95% CI]", "Spearman(dropout, alpha)", "Unexplained alerts: ", "report: ");
         // One table row per dropout x hidden layer.
         assertThat(text.lines().filter(l -> l.matches("0\\.[02468]\\s+h[123]\\s+.*")).count()).isEqualTo(15);
         String report = Files.readString(dir.resolve("report.md"));
@@ -55,5 +55,11 @@ class DemoCommandTest {
         assertThat(err.toString()).contains("demo mode 'nonsense'");
         assertThat(Main.run(new String[] {"demo", "--activation", "sigmoid", "--quick"},
                 new PrintWriter(new StringWriter()), new PrintWriter(err))).isEqualTo(2);
+        assertThat(Main.run(new String[] {"demo", "--quick", "--full"}, new PrintWriter(new StringWriter()),
+                new PrintWriter(err))).isEqualTo(2);
+        assertThat(err.toString()).contains("--quick and --full exclude each other");
+        assertThat(Main.run(new String[] {"demo", "--claims", "--full"}, new PrintWriter(new StringWriter()),
+                new PrintWriter(err))).isEqualTo(2);
+        assertThat(err.toString()).contains("--claims runs its own fixed design");
     }
 }

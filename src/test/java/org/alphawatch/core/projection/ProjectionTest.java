@@ -9,25 +9,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 
 class ProjectionTest {
-    /**
-     * Stringer et al.'s circle code: unit pairs (n^-alpha/2 cos n theta, n^-alpha/2 sin n theta),
-     * n = 1..M, a spectrum with exponent alpha on a 1-D input. Sampled at N points around the
-     * circle and projected, its trajectory energy scales as N^max(-1, 2 - alpha).
-     */
-    static double[] circleCode(double alpha, int modes, int points) {
-        int m = 2 * modes;
-        double[] a = new double[(points + 1) * m];
-        for (int t = 0; t <= points; t++) {
-            double theta = 2 * Math.PI * t / points;
-            for (int n = 1; n <= modes; n++) {
-                double amp = Math.pow(n, -alpha / 2);
-                a[t * m + n - 1] = amp * Math.cos(n * theta);
-                a[t * m + modes + n - 1] = amp * Math.sin(n * theta);
-            }
-        }
-        return a;
-    }
-
     @ParameterizedTest
     @ValueSource(doubles = {1.5, 2, 4, 5})
     void energySlopeOfTheCircleCode(double alpha) {
@@ -36,7 +17,7 @@ class ProjectionTest {
         int[] densities = {16, 32, 64, 128};
         double[] energies = new double[densities.length];
         for (int i = 0; i < densities.length; i++) {
-            double[] proj = p.project(circleCode(alpha, modes, densities[i]), densities[i] + 1);
+            double[] proj = p.project(CircleCode.sample(alpha, modes, densities[i]), densities[i] + 1);
             energies[i] = RandomProjection.trajectoryEnergy(proj, densities[i] + 1, 3);
         }
         EnergySlope slope = EnergySlope.fit(densities, energies);
