@@ -293,6 +293,9 @@ public final class AutoencoderDemo {
         double trainSeconds = (System.nanoTime() - t0) / 1e9;
         long finishedAt = System.currentTimeMillis();
         progress.done = true;
+        if (sink != null) {
+            sink.endRun(run); // a finished model is not a stale one
+        }
         List<LayerResult> layers = measure ? finalMeasurement(net, run, dropout) : List.of();
         double[] evalX = new double[batch * pixels];
         data.fill(evalX, batch, new Rng(settings.seed() + 99));

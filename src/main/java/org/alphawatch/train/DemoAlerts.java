@@ -128,8 +128,8 @@ public record DemoAlerts(AutoencoderDemo.Event event, List<Alert> caught, List<A
                     a.baseline(), a.value(), f.endValue(), f.lossAtStep(), f.finalLoss()));
         }
         if (!endedRuns.isEmpty()) {
-            sb.append("\n**Runs that had ended** (a model that finished training sends no more batches; the monitor "
-                    + "cannot yet be told that a run ended, so it calls the layer stale):\n");
+            sb.append("\n**Runs that had ended** (each model ends its run when it finishes, so the monitor raises no "
+                    + "staleness for it: an alert here means that end did not reach the monitor):\n");
             for (Alert a : endedRuns) {
                 sb.append(String.format(Locale.ROOT, "- %s/%s: `%s`, %s%n", a.run(), a.layer(), a.kind().label(),
                         a.message()));
