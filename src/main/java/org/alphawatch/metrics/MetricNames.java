@@ -75,6 +75,10 @@ public final class MetricNames {
     public static final String KAFKA_PUBLISH_SECONDS = "alphawatch.kafka.publish.seconds.mean";
     /** alphawatch_kafka_group_lag_records: the workers' lag as the ingest node sees it (committed vs ends) */
     public static final String KAFKA_GROUP_LAG = "alphawatch.kafka.group.lag.records";
+    /** alphawatch_http_errors_total{error}: query-side error answers (not found, restoring, partition moving...) */
+    public static final String HTTP_ERRORS = "alphawatch.http.errors";
+    /** The label of {@link #HTTP_ERRORS}. */
+    public static final String TAG_ERROR = "error";
     /** alphawatch_ingest_rejected_total{reason} */
     public static final String INGEST_REJECTED = "alphawatch.ingest.rejected";
     /** alphawatch_ingest_duplicates_total: numbered requests received again (retries) and not applied twice */

@@ -203,6 +203,23 @@ public final class MonitorMetrics implements MonitorObserver {
         rejected.get(reason).increment();
     }
 
+    private final Map<String, Counter> httpErrors = new ConcurrentHashMap<>();
+
+    /** Registers the query-side error codes (the server's), each a series of alphawatch_http_errors_total. */
+    public void registerHttpErrors(java.util.Collection<String> labels) {
+        for (String label : labels) {
+            httpErrors.computeIfAbsent(label, l -> Counter.builder(HTTP_ERRORS).tag(TAG_ERROR, l)
+                    .description("Query-side error answers, by code").register(registry));
+        }
+    }
+
+    public void httpError(String label) {
+        Counter c = httpErrors.get(label);
+        if (c != null) {
+            c.increment();
+        }
+    }
+
     @Override
     public void duplicate(LayerKey key) {
         duplicates.increment();

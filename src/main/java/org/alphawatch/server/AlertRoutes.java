@@ -68,7 +68,7 @@ final class AlertRoutes implements AlphawatchServer.ExtraRoute {
     private Publisher<Void> getConfig(AlphawatchServer server, HttpServerRequest req, HttpServerResponse res) {
         String run = req.param("run");
         if (!Names.valid(run)) {
-            return server.error(res, 400, RejectReason.INVALID_NAME.label(), "run name is invalid");
+            return server.reject(res, RejectReason.INVALID_NAME, "run name is invalid");
         }
         return server.send(res, 200, toMap(alerts.engine().config(run)));
     }
@@ -76,10 +76,10 @@ final class AlertRoutes implements AlphawatchServer.ExtraRoute {
     private Publisher<Void> putConfig(AlphawatchServer server, HttpServerRequest req, HttpServerResponse res) {
         String run = req.param("run");
         if (!Names.valid(run)) {
-            return server.error(res, 400, RejectReason.INVALID_NAME.label(), "run name is invalid");
+            return server.reject(res, RejectReason.INVALID_NAME, "run name is invalid");
         }
         if (!server.monitor().runs().containsKey(run)) {
-            return server.error(res, 404, "not_found", "no run '" + run + "' (thresholds are set for existing runs)");
+            return server.error(res, QueryError.NOT_FOUND, "no run '" + run + "' (thresholds are set for existing runs)");
         }
         // Read at most 16 KiB, from the bodies' memory budget: a larger body is refused as it arrives.
         BodyBudget.Body body = server.bodies().body(MAX_CONFIG_BYTES);
@@ -87,12 +87,12 @@ final class AlertRoutes implements AlphawatchServer.ExtraRoute {
                 .then(Mono.defer(() -> Mono.from(apply(server, res, run, body.bytes()))))
                 .onErrorResume(BodyBudget.TooLarge.class, e -> {
                     res.header("Connection", "close");
-                    return Mono.from(server.error(res, 413, RejectReason.BODY_TOO_LARGE.label(),
+                    return Mono.from(server.reject(res, RejectReason.BODY_TOO_LARGE,
                             "config body over 16 KiB"));
                 })
                 .onErrorResume(BodyBudget.Exhausted.class, e -> {
                     res.header("Connection", "close").header("Retry-After", "1");
-                    return Mono.from(server.error(res, 429, RejectReason.BODY_MEMORY.label(), e.getMessage()));
+                    return Mono.from(server.reject(res, RejectReason.BODY_MEMORY, e.getMessage()));
                 })
                 .doFinally(signal -> body.release());
     }
@@ -119,9 +119,9 @@ final class AlertRoutes implements AlphawatchServer.ExtraRoute {
             alerts.engine().configure(run, updated);
             return server.send(res, 200, toMap(updated));
         } catch (IllegalArgumentException e) {
-            return server.error(res, 400, RejectReason.BAD_PARAMETER.label(), e.getMessage());
+            return server.reject(res, RejectReason.BAD_PARAMETER, e.getMessage());
         } catch (java.io.IOException e) {
-            return server.error(res, 400, RejectReason.BAD_PARAMETER.label(), "body is not JSON: " + e.getMessage());
+            return server.reject(res, RejectReason.BAD_PARAMETER, "body is not JSON: " + e.getMessage());
         }
     }
 

@@ -107,6 +107,11 @@ public final class AlphawatchServer implements AutoCloseable {
         this.durability = b.durability;
         this.sink = b.sink != null ? b.sink : monitor.ingest();
         this.cluster = new ClusterQueries(b.view, this::error, json);
+        java.util.List<String> labels = new java.util.ArrayList<>();
+        for (QueryError e : QueryError.values()) {
+            labels.add(e.label());
+        }
+        metrics.registerHttpErrors(labels);
         this.clusterStatus = b.clusterStatus;
         this.clusterHealthy = b.clusterHealthy;
     }
@@ -240,7 +245,7 @@ public final class AlphawatchServer implements AutoCloseable {
         for (ExtraRoute extra : extraRoutes) {
             extra.register(r, this);
         }
-        r.route(req -> true, (req, res) -> error(res, 404, "not_found",
+        r.route(req -> true, (req, res) -> error(res, QueryError.NOT_FOUND,
                 req.method() + " " + new QueryStringDecoder(req.uri()).path() + " is not an alphawatch endpoint"));
     }
 
@@ -421,7 +426,7 @@ public final class AlphawatchServer implements AutoCloseable {
             return send(res, 202, ok);
         }
         return Mono.fromFuture(a.durable()).publishOn(eventLoopOf(res)).then(Mono.defer(() -> Mono.from(send(res, 202, ok))))
-                .onErrorResume(e -> Mono.from(error(res, 503, "not_durable",
+                .onErrorResume(e -> Mono.from(error(res, QueryError.NOT_DURABLE,
                         "the batch could not be made durable (" + (sink == monitor.ingest() ? "write-ahead log" : "Kafka")
                                 + "; nothing was kept): " + e.getMessage())));
     }
@@ -522,10 +527,11 @@ public final class AlphawatchServer implements AutoCloseable {
             boolean pairs = q.containsKey(ApiPaths.PARAM_PAIRS) && "1".equals(single(q, ApiPaths.PARAM_PAIRS));
             a = monitor.ingest().check(key, dims, pairs);
         } catch (RuntimeException e) {
-            return error(res, 400, RejectReason.BAD_PARAMETER.label(), String.valueOf(e.getMessage()));
+            return reject(res, RejectReason.BAD_PARAMETER, String.valueOf(e.getMessage()));
         }
         if (!a.ok()) {
-            return error(res, a.reason().httpStatus(), a.reason().label(), a.message());
+            // The owner's answer to another node: not a refusal of this node's (the asker counts its own).
+            return send(res, a.reason().httpStatus(), errorBody(a.reason().label(), a.message()));
         }
         return send(res, 200, Map.of(JsonFields.STATUS, "ok"));
     }
@@ -578,10 +584,10 @@ public final class AlphawatchServer implements AutoCloseable {
             return cluster.runs(req, local).flatMap(all -> Mono.from(all.runs().stream()
                     .filter(o -> run.equals(((Map<?, ?>) o).get(JsonFields.RUN))).findFirst()
                     .map(doc -> send(res, 200, doc))
-                    .orElseGet(() -> error(res, 404, "not_found", "no run '" + abbreviate(run) + "'"))));
+                    .orElseGet(() -> error(res, QueryError.NOT_FOUND, "no run '" + abbreviate(run) + "'"))));
         }
         if (layers == null) {
-            return error(res, 404, "not_found", "no run '" + abbreviate(run) + "'");
+            return error(res, QueryError.NOT_FOUND, "no run '" + abbreviate(run) + "'");
         }
         return send(res, 200, runDoc(run, layers));
     }
@@ -590,11 +596,11 @@ public final class AlphawatchServer implements AutoCloseable {
     private Publisher<Void> endRun(HttpServerRequest req, HttpServerResponse res) {
         String run = req.param("run");
         if (!Names.valid(run)) {
-            return error(res, 404, "not_found", "no run '" + abbreviate(run) + "'");
+            return error(res, QueryError.NOT_FOUND, "no run '" + abbreviate(run) + "'");
         }
         int layers = monitor.ingest().endRun(run);
         if (layers == 0 && cluster.localOnly(req)) {
-            return error(res, 404, "not_found", "no run '" + abbreviate(run) + "'");
+            return error(res, QueryError.NOT_FOUND, "no run '" + abbreviate(run) + "'");
         }
         // In scale-out the run's layers live on their owners: each is told (best effort, it is a hint).
         return Mono.from(cluster.endEverywhere(req, run)).then(Mono.defer(() -> {
@@ -608,13 +614,13 @@ public final class AlphawatchServer implements AutoCloseable {
     private Publisher<Void> deleteRun(HttpServerRequest req, HttpServerResponse res) {
         String run = req.param("run");
         if (!Names.valid(run)) {
-            return error(res, 404, "not_found", "no run '" + abbreviate(run) + "'");
+            return error(res, QueryError.NOT_FOUND, "no run '" + abbreviate(run) + "'");
         }
         // With a write-ahead log the answer waits (off the event loop) until the deletion is durable.
         return Mono.fromFuture(sink.deleteRun(run)).publishOn(eventLoopOf(res)).flatMap(seq -> Mono.from(seq >= 0
                 ? send(res, 200, Map.of(JsonFields.RUN, run, JsonFields.DELETED, true, JsonFields.SEQUENCE, seq))
-                : error(res, 404, "not_found", "no run '" + abbreviate(run) + "'")))
-                .onErrorResume(e -> Mono.from(error(res, 503, "not_durable",
+                : error(res, QueryError.NOT_FOUND, "no run '" + abbreviate(run) + "'")))
+                .onErrorResume(e -> Mono.from(error(res, QueryError.NOT_DURABLE,
                         "the deletion could not be written to the write-ahead log (nothing was deleted): "
                                 + e.getMessage())));
     }
@@ -630,7 +636,7 @@ public final class AlphawatchServer implements AutoCloseable {
     }
 
     private Publisher<Void> noSuchLayer(HttpServerRequest req, HttpServerResponse res) {
-        return error(res, 404, "not_found", "no layer '" + abbreviate(req.param("layer")) + "' in run '"
+        return error(res, QueryError.NOT_FOUND, "no layer '" + abbreviate(req.param("layer")) + "' in run '"
                 + abbreviate(req.param("run")) + "'");
     }
 
@@ -648,11 +654,11 @@ public final class AlphawatchServer implements AutoCloseable {
         if (s.current() == null && s.restoring()) {
             // Taken over or restarted with its data: not a layer without a spectrum, one being recomputed.
             res.header(HttpHeaderNames.RETRY_AFTER, "1");
-            return error(res, 503, "restoring", "layer " + key.get() + " was restored from saved state with "
+            return error(res, QueryError.RESTORING, "layer " + key.get() + " was restored from saved state with "
                     + s.totalSamples() + " samples; its spectrum is being recomputed; retry");
         }
         if (s.current() == null) {
-            return error(res, 404, "no_spectrum_yet", "layer " + key.get() + " has " + s.totalSamples()
+            return error(res, QueryError.NO_SPECTRUM_YET, "layer " + key.get() + " has " + s.totalSamples()
                     + " samples but no spectrum yet (it appears after the first refresh; mature from "
                     + s.minSamples() + " window samples)");
         }
@@ -827,7 +833,8 @@ public final class AlphawatchServer implements AutoCloseable {
                 .onErrorResume(ReadTimeoutException.class, e -> Mono.error(refused[0] != null ? refused[0] : e));
     }
 
-    private Publisher<Void> reject(HttpServerResponse res, RejectReason reason, String detail) {
+    /** A refused request: counted by reason in alphawatch_ingest_rejected_total (also for non-ingest bodies). */
+    Publisher<Void> reject(HttpServerResponse res, RejectReason reason, String detail) {
         monitor.ingest().reject(reason, detail);
         if (reason == RejectReason.UNAUTHORIZED) {
             res.header(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"alphawatch\"");
@@ -835,8 +842,10 @@ public final class AlphawatchServer implements AutoCloseable {
         return send(res, reason.httpStatus(), errorBody(reason.label(), detail));
     }
 
-    Publisher<Void> error(HttpServerResponse res, int status, String error, String detail) {
-        return send(res, status, errorBody(error, detail));
+    /** A query-side error: counted by code in alphawatch_http_errors_total. */
+    Publisher<Void> error(HttpServerResponse res, QueryError error, String detail) {
+        metrics.httpError(error.label());
+        return send(res, error.httpStatus(), errorBody(error.label(), detail));
     }
 
     static Map<String, Object> errorBody(String error, String detail) {

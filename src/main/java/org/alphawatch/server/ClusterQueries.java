@@ -34,7 +34,7 @@ final class ClusterQueries {
     /** Writes an error answer (the server's, so that every error looks the same). */
     @FunctionalInterface
     interface ErrorWriter {
-        Publisher<Void> error(HttpServerResponse res, int status, String error, String detail);
+        Publisher<Void> error(HttpServerResponse res, QueryError error, String detail);
     }
 
     private final ErrorWriter errors;
@@ -137,11 +137,11 @@ final class ClusterQueries {
     Publisher<Void> answerElsewhere(HttpServerRequest req, HttpServerResponse res, ClusterView.Ownership owner) {
         LayerKey key = new LayerKey(req.param("run"), req.param("layer"));
         if (owner.state() == ClusterView.State.MOVING) {
-            return unavailable(res, PARTITION_MOVING, "layer " + key + ": its partition is changing owners (or has no "
+            return unavailable(res, QueryError.PARTITION_MOVING, "layer " + key + ": its partition is changing owners (or has no "
                     + "worker yet); retry");
         }
         if (owner.state() == ClusterView.State.UNREACHABLE) {
-            return unavailable(res, OWNER_UNREACHABLE, "layer " + key + ": its owner " + owner.url()
+            return unavailable(res, QueryError.OWNER_UNREACHABLE, "layer " + key + ": its owner " + owner.url()
                     + " does not answer; its partition moves to another worker after the session timeout; retry");
         }
         String url = owner.url();
@@ -153,14 +153,14 @@ final class ClusterQueries {
                     ClusterView.Ownership now = cluster.ownership(key);
                     if (t.getT1() == 404 && !(now.state() == ClusterView.State.REMOTE && url.equals(now.url()))) {
                         // The owner let go while we asked: the layer is moving, not gone.
-                        return Mono.from(unavailable(res, PARTITION_MOVING, "layer " + key + " is changing owners; retry"));
+                        return Mono.from(unavailable(res, QueryError.PARTITION_MOVING, "layer " + key + " is changing owners; retry"));
                     }
                     return Mono.from(res.status(t.getT1())
                             .header(HttpHeaderNames.CONTENT_TYPE, "application/json")
                             .header(HttpHeaderNames.CONTENT_LENGTH, Integer.toString(t.getT2().length))
                             .sendByteArray(Mono.just(t.getT2())));
                 })
-                .onErrorResume(e -> Mono.from(unavailable(res, OWNER_UNREACHABLE, "the node owning layer " + key + " ("
+                .onErrorResume(e -> Mono.from(unavailable(res, QueryError.OWNER_UNREACHABLE, "the node owning layer " + key + " ("
                         + url + ") did not answer: " + e.getMessage() + "; retry")));
     }
 
@@ -180,16 +180,13 @@ final class ClusterQueries {
         if (cluster.ownership(key).state() == ClusterView.State.LOCAL) {
             return notFound.get();
         }
-        return unavailable(res, PARTITION_MOVING, "layer " + key + " is not on this node: its partition is changing "
+        return unavailable(res, QueryError.PARTITION_MOVING, "layer " + key + " is not on this node: its partition is changing "
                 + "owners; retry");
     }
 
-    static final String PARTITION_MOVING = "partition_moving";
-    static final String OWNER_UNREACHABLE = "owner_unreachable";
-
-    private Publisher<Void> unavailable(HttpServerResponse res, String error, String detail) {
+    private Publisher<Void> unavailable(HttpServerResponse res, QueryError error, String detail) {
         res.header(HttpHeaderNames.RETRY_AFTER, "1");
-        return errors.error(res, 503, error, detail);
+        return errors.error(res, error, detail);
     }
 
     /**

@@ -56,6 +56,9 @@ class DocsMatchCodeTest {
                 }
             }
         }
+        for (QueryError e : QueryError.values()) {
+            assertThat(page).as(e.name()).contains("`" + e.label() + "`").contains(Integer.toString(e.httpStatus()));
+        }
         for (RejectReason r : RejectReason.values()) {
             assertThat(page).as(r.name()).contains("`" + r.label() + "`").contains(Integer.toString(r.httpStatus()));
         }

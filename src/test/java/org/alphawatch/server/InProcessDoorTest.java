@@ -63,6 +63,10 @@ class InProcessDoorTest {
                     Dense.gaussian(new Random(6), 30, 4), 30, 4));
             TestServers.settle(service);
             assertThat(put(http, "r", "{\"warmup\": 3, \"min_shift\": 0.25}").status()).isEqualTo(200);
+            // A refused threshold body is a refusal like any other: counted once, by its reason.
+            double before = TestServers.rejected(service, "bad_parameter");
+            assertThat(put(http, "r", "{\"warmup\": -1}").status()).isEqualTo(400);
+            assertThat(TestServers.rejected(service, "bad_parameter")).isEqualTo(before + 1);
             // A rebalance moves layer a to another worker: thresholds of its run stay.
             service.monitor().recovery().releaseLayers(k -> k.layer().equals("a"));
             assertThat(http.get("/v1/runs/r/alert-config").json().get("warmup").asInt()).isEqualTo(3);
