@@ -392,9 +392,10 @@ final class LayerMonitor {
                     report = report.withCrossValidated(SpectrumAnalyzer.crossValidated(cross.snapshot(), ctx.options()));
                 }
                 double seconds = (System.nanoTime() - t0) / 1e9;
-                snap = new LayerSnapshot(key, dims, ++sequence, view.stepMax(), view.stepMin(), view.stepMax(),
-                        view.spec(), view.samples(), view.firstSample(), view.endSample(), minSamples, total,
-                        ctx.clock().getAsLong(), seconds, report, projection);
+                snap = LayerSnapshot.builder(key, dims).sequence(++sequence).steps(view.stepMin(), view.stepMax())
+                        .window(view.spec(), view.samples(), view.firstSample(), view.endSample())
+                        .minSamples(minSamples).totalSamples(total).refreshed(ctx.clock().getAsLong(), seconds)
+                        .report(report).projection(projection).build();
                 account.lastCostSeconds = seconds;
                 ctx.observer().refreshed(key, seconds);
             }

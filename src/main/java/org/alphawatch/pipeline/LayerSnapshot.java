@@ -23,6 +23,92 @@ public record LayerSnapshot(LayerKey key, int dims, long sequence, long step, lo
                             long totalSamples, long refreshedAtMillis, double refreshSeconds, SpectrumReport report,
                             ProjectionSnapshot projection) {
 
+    /** A snapshot of {@code key}, its values named as they are set (no positional long to swap). */
+    public static Builder builder(LayerKey key, int dims) {
+        return new Builder(key, dims);
+    }
+
+    /** Names every value of a snapshot; {@link #build} checks that each was set. */
+    public static final class Builder {
+        private final LayerKey key;
+        private final int dims;
+        private long sequence = -1;
+        private long stepMin = -1;
+        private long stepMax = -1;
+        private WindowSpec window;
+        private long windowSamples = -1;
+        private long windowFirst = -1;
+        private long windowEnd = -1;
+        private long minSamples = -1;
+        private long totalSamples = -1;
+        private long refreshedAtMillis = -1;
+        private double refreshSeconds = Double.NaN;
+        private SpectrumReport report;
+        private ProjectionSnapshot projection;
+
+        private Builder(LayerKey key, int dims) {
+            this.key = key;
+            this.dims = dims;
+        }
+
+        public Builder sequence(long v) {
+            sequence = v;
+            return this;
+        }
+
+        /** The training steps of the window's samples (the snapshot's step is the last). */
+        public Builder steps(long min, long max) {
+            stepMin = min;
+            stepMax = max;
+            return this;
+        }
+
+        /** The window: its shape, the samples it holds, and which of the layer's samples [first, end). */
+        public Builder window(WindowSpec spec, long samples, long first, long end) {
+            window = spec;
+            windowSamples = samples;
+            windowFirst = first;
+            windowEnd = end;
+            return this;
+        }
+
+        public Builder minSamples(long v) {
+            minSamples = v;
+            return this;
+        }
+
+        public Builder totalSamples(long v) {
+            totalSamples = v;
+            return this;
+        }
+
+        public Builder refreshed(long atMillis, double seconds) {
+            refreshedAtMillis = atMillis;
+            refreshSeconds = seconds;
+            return this;
+        }
+
+        public Builder report(SpectrumReport r) {
+            report = r;
+            return this;
+        }
+
+        /** Probe projections (optional: none before the first probe). */
+        public Builder projection(ProjectionSnapshot p) {
+            projection = p;
+            return this;
+        }
+
+        public LayerSnapshot build() {
+            if (sequence < 0 || window == null || windowSamples < 0 || minSamples < 0 || totalSamples < 0
+                    || refreshedAtMillis < 0 || Double.isNaN(refreshSeconds) || report == null) {
+                throw new IllegalStateException("snapshot of " + key + ": a value was not set");
+            }
+            return new LayerSnapshot(key, dims, sequence, stepMax, stepMin, stepMax, window, windowSamples, windowFirst,
+                    windowEnd, minSamples, totalSamples, refreshedAtMillis, refreshSeconds, report, projection);
+        }
+    }
+
     public boolean mature() {
         return windowSamples >= minSamples;
     }
