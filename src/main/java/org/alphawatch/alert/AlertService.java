@@ -66,7 +66,7 @@ public final class AlertService implements MonitorObserver, AutoCloseable {
         var ci = s.report().alphaInterval();
         return new AlertEngine.Observation(s.step(), s.refreshedAtMillis(), s.windowFirst(), s.windowEnd(),
                 s.report().alpha(), ci == null ? Double.NaN : ci.standardError(), s.report().metrics().effectiveRank(),
-                s.report().spectrum().numericalRank());
+                s.report().spectrum().numericalRank(), s.report().change());
     }
 
     @Override
