@@ -20,10 +20,11 @@ import org.alphawatch.pipeline.LayerKey;
  * snapshot is compared with a reference whose window ends where (or before) its own begins: two
  * estimates from disjoint samples. Four statistics are compared (alpha, the curvature of the log-log
  * spectrum, ln participation ratio, the leading principal subspace; {@link ChangeStatistics}), each
- * difference in units of its own noise: the larger of the two windows' jackknife errors, their
- * recent typical errors (pooled over the layer's last windows, so one window's lucky small error
- * does not count) and the spread of the layer's own earlier differences (so a network whose code
- * drifts as it learns sets its own scale). Evidence accumulates in a one-sided CUSUM per statistic
+ * difference in units of its own noise: the larger of the median of the layer's recent pair errors
+ * (from the windows' jackknife; the median, because a window that holds a change reads it as noise
+ * among its groups, and one lucky small error is no scale) and the spread of the layer's own earlier
+ * differences (so a source that varies between windows, or a network whose code drifts as it
+ * learns, sets its own scale). Evidence accumulates in a one-sided CUSUM per statistic
  * and direction, {@code S = max(0, S + w (|d| - A) / sigma)}, where w is the share of a window that
  * is new since the layer's previous test (so evidence accrues per sample, however refreshes fall),
  * and the allowance A is the larger of one noise sd and the statistic's minimum shift: differences
@@ -176,7 +177,11 @@ public final class AlertEngine {
             diffEnds[i] = end;
         }
 
-        /** Variance implied by the earlier differences whose windows end by {@code before} (NaN: fewer than 3). */
+        /**
+         * Variance implied by the earlier differences whose windows end by {@code before}, the
+         * reference's end: data older than the reference, so a change under test never sets its own
+         * scale (NaN: fewer than 3).
+         */
         double empiricalVariance(long before) {
             double[] v = new double[HISTORY];
             int n = 0;
@@ -369,9 +374,8 @@ public final class AlertEngine {
                 // Sum of squares of perturbations: sd about sqrt(2 sum c^2) per window; the two add at most linearly.
                 double sd = Math.sqrt(2) * (a.subspaceNoiseSpread() + b.subspaceNoiseSpread());
                 t.addNoise(sd * sd);
-                double pooled = t.pooledNoise();
-                double sigma = Math.sqrt(Double.isFinite(pooled) ? Math.max(sd * sd, pooled) : sd * sd);
-                double empirical = t.empiricalVariance(ref.windowFirst());
+                double sigma = Math.sqrt(t.pooledNoise());
+                double empirical = t.empiricalVariance(ref.windowEnd());
                 if (Double.isFinite(empirical)) {
                     sigma = Math.max(sigma, Math.sqrt(empirical));
                 }
@@ -382,14 +386,11 @@ public final class AlertEngine {
         if (!Double.isFinite(value) || !Double.isFinite(baseline)) {
             return null;
         }
-        double pair = sq(se) + sq(seRef);
-        t.addNoise(pair);
-        double pooled = t.pooledNoise();
-        double variance = Double.isFinite(pair) ? pair : Double.NaN;
-        if (Double.isFinite(pooled)) {
-            variance = Double.isFinite(variance) ? Math.max(variance, pooled) : pooled;
-        }
-        double empirical = t.empiricalVariance(ref.windowFirst());
+        // The median of the layer's recent pair variances, not this pair's: a window that holds a change reads
+        // the change as noise among its groups (its jackknife error balloons), and one lucky small error is no scale.
+        t.addNoise(sq(se) + sq(seRef));
+        double variance = t.pooledNoise();
+        double empirical = t.empiricalVariance(ref.windowEnd());
         if (Double.isFinite(empirical)) {
             variance = Double.isFinite(variance) ? Math.max(variance, empirical) : empirical;
         }
