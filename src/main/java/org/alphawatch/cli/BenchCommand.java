@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import org.alphawatch.train.DetectorTrial;
+import org.alphawatch.train.TrainedTrial;
 import org.alphawatch.core.spectrum.EigenSolver;
 import org.alphawatch.core.linalg.LinearAlgebra;
 import org.alphawatch.core.spectrum.EjmlEigenSolver;
@@ -301,6 +302,13 @@ public final class BenchCommand implements Callable<Integer> {
                     out.flush();
                 }
             }
+        }
+        out.println();
+        out.println(TrainedTrial.header());
+        long trainedSeed = 2540;
+        for (TrainedTrial.Event e : TrainedTrial.Event.values()) {
+            out.println(TrainedTrial.row(TrainedTrial.run(e, solver, trainedSeed++)));
+            out.flush();
         }
         return ExitCodes.OK;
     }
