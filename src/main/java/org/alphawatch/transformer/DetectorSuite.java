@@ -63,6 +63,8 @@ public final class DetectorSuite {
     static final int REFRESHES_PER_WINDOW = 2;
     static final int PCS = ChangeStatistics.MAX_VECTORS;
     static final double NOMINAL = 0.05;
+    /** Row label of the subspace statistic in the noise-honesty table. */
+    private static final String SUBSPACE_LABEL = "subspace";
 
     /** A text source: its files, how to read them, and whether tuning ever looked at it. */
     record Source(String name, String kind, boolean heldOut, List<Path> files, Reader reader) {}
@@ -503,7 +505,7 @@ public final class DetectorSuite {
      */
     private static Map<String, List<Double>> zScores(Map<String, TreeMap<Long, LayerSnapshot>> snaps) {
         Map<String, List<Double>> z = new LinkedHashMap<>();
-        for (String s : List.of("alpha", "curvature", "participation", "subspace")) {
+        for (String s : List.of("alpha", "curvature", "participation", SUBSPACE_LABEL)) {
             z.put(s, new ArrayList<>());
         }
         for (TreeMap<Long, LayerSnapshot> byEnd : snaps.values()) {
@@ -525,7 +527,7 @@ public final class DetectorSuite {
                 double sd = Math.sqrt(2) * (a.subspaceNoiseSpread() + b.subspaceNoiseSpread());
                 double v = (a.subspaceDistance(b) - a.subspaceNoise() - b.subspaceNoise()) / sd;
                 if (Double.isFinite(v)) {
-                    z.get("subspace").add(v);
+                    z.get(SUBSPACE_LABEL).add(v);
                 }
             }
         }

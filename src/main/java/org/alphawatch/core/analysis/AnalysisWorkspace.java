@@ -24,6 +24,8 @@ public final class AnalysisWorkspace {
     double[] changeProjections;
     double[] changeProduct;
     double[] changeVector;
+    java.nio.DoubleBuffer changeU;
+    java.nio.DoubleBuffer changeY;
 
     /** A workspace for windows of {@code dims} units analyzed with {@code options} (its fit window bounds the eigenvectors kept). */
     public AnalysisWorkspace(int dims, AnalysisOptions options) {
@@ -48,6 +50,14 @@ public final class AnalysisWorkspace {
             changeProjections = new double[h * groups * k];
         }
         return changeVectors;
+    }
+
+    /** Off-heap d x k operands for BLAS on off-heap co-moments. */
+    void changeBlas(int d, int k) {
+        if (changeU == null || changeU.capacity() < d * k) {
+            changeU = org.alphawatch.core.linalg.LinearAlgebra.direct((long) d * k);
+            changeY = org.alphawatch.core.linalg.LinearAlgebra.direct((long) d * k);
+        }
     }
 
     CovarianceAccumulator merged(int d) {

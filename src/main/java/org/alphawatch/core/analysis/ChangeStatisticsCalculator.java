@@ -18,16 +18,18 @@ import org.alphawatch.core.stat.CovarianceAccumulator;
  * <ul>
  * <li>curvature: linear in log-eigenvalues like alpha, replicate {@code tr((C_{-g} - C) B)} with
  * {@code B = sum_r (a_r / lambda_r) u_r u_r^T};</li>
- * <li>ln PR: exact, from traces and Frobenius norms of C_{-g}, which need the Gram matrix
- * {@code <M_a, M_b>} of the groups and the between-group scatter (M itself is destroyed by the
- * solve, but {@code M = sum M_a + sum w_a e_a e_a^T}, e_a the group mean minus the window's);</li>
+ * <li>ln PR: exact, from traces and Frobenius norms of C_{-g}, which need {@code <M, M_g>},
+ * {@code <M_g, M_g>} and quadratic forms of M (M itself is destroyed by the solve, but
+ * {@code M = sum M_a + sum w_a e_a e_a^T}, e_a the group mean minus the window's, is rebuilt once
+ * in the scratch matrix);</li>
  * <li>subspace: eigenvector i turns toward j by {@code u_j^T (C_{-g} - C) u_i / (lambda_i - lambda_j)};
  * for the ranks beyond the computed eigenvectors the rest of the perturbation is divided by
  * {@code lambda_i - lambda_{h+1}}, an upper bound.</li>
  * </ul>
  *
  * <p>Cost (d units, G groups, k vectors, h computed vectors): one d x d x |fit window| product (as the
- * alpha interval), about {@code (G^2 / 2 + 3 G + 2 G k) d^2 + G k h d} multiply-adds. Scratch lives in
+ * alpha interval), one symmetric d x d x k product per group (BLAS off-heap) and about
+ * {@code 4 G d^2 + G k h d} further multiply-adds. Scratch lives in
  * the workspace; per call it allocates the result and a few arrays of G or d numbers.
  */
 final class ChangeStatisticsCalculator {
@@ -166,54 +168,30 @@ final class ChangeStatisticsCalculator {
             return;
         }
         int d = spectrum.dims();
-        double[][] gram = new double[gCount][gCount];
-        double[] traceG = new double[gCount];
-        for (int a = 0; a < gCount; a++) {
-            SquareMatrix ma = groups[a].comoments();
-            for (int i = 0; i < d; i++) {
-                traceG[a] += ma.get(i * d + i);
-            }
-            for (int b = a; b < gCount; b++) {
-                gram[a][b] = upperDot(ma, groups[b].comoments(), d);
-                gram[b][a] = gram[a][b];
-            }
-        }
-        // <M, M_g> = sum_a <M_a, M_g> + <S, M_g>, S = sum_a w_a e_a e_a^T the between-group scatter.
+        // M = W + S: W = sum_a M_a (within groups), S = sum_a w_a e_a e_a^T (between): built once in scratch.
         scratch.clear();
         for (int a = 0; a < gCount; a++) {
+            scratch.addAll(groups[a].comoments()); // upper triangles add; the lower ones are never read
             scratch.addOuterUpper(e[a], wg[a]);
-        }
-        double[] withM = new double[gCount];
-        for (int g = 0; g < gCount; g++) {
-            double s = upperDot(scratch, groups[g].comoments(), d);
-            for (int a = 0; a < gCount; a++) {
-                s += gram[a][g];
-            }
-            withM[g] = s;
-        }
-        // d^T M d = d^T W d + sum_a w_a (e_a . d)^2, W = sum_a M_a.
-        scratch.clear();
-        for (int a = 0; a < gCount; a++) {
-            addUpper(scratch, groups[a].comoments(), d);
         }
         double[] loo = new double[gCount];
         for (int g = 0; g < gCount; g++) {
+            SquareMatrix mg = groups[g].comoments();
+            double traceG = 0;
+            for (int i = 0; i < d; i++) {
+                traceG += mg.get(i * d + i);
+            }
+            double withM = upperDot(scratch, mg, d);
+            double self = upperDot(mg, mg, d);
             double[] dg = delta[g];
             double dMd = upperQuadratic(scratch, dg, d);
-            for (int a = 0; a < gCount; a++) {
-                double dot = 0;
-                for (int j = 0; j < d; j++) {
-                    dot += e[a][j] * dg[j];
-                }
-                dMd += wg[a] * dot * dot;
-            }
-            double dMgd = upperQuadratic(groups[g].comoments(), dg, d);
+            double dMgd = upperQuadratic(mg, dg, d);
             double dd = 0;
             for (int j = 0; j < d; j++) {
                 dd += dg[j] * dg[j];
             }
-            double tr = traceM - traceG[g] - kappa[g] * dd;
-            double norm = normM - 2 * withM[g] + gram[g][g] - 2 * kappa[g] * (dMd - dMgd) + kappa[g] * kappa[g] * dd * dd;
+            double tr = traceM - traceG - kappa[g] * dd;
+            double norm = normM - 2 * withM + self - 2 * kappa[g] * (dMd - dMgd) + kappa[g] * kappa[g] * dd * dd;
             loo[g] = tr > 0 && norm > 0 ? 2 * Math.log(tr) - Math.log(norm) : Double.NaN;
         }
         errors[slot] = Jackknife.interval(value, loo).standardError();
@@ -232,7 +210,25 @@ final class ChangeStatisticsCalculator {
         double[] y = ws.changeProduct;     // d x k
         double[] norms = new double[cols];
         for (int g = 0; g < gCount; g++) {
-            upperTimes(groups[g].comoments(), u, k, d, y);
+            SquareMatrix mg = groups[g].comoments();
+            if (mg.isDirect()) {
+                // One BLAS dsymm: the row-major upper triangle is the column-major lower one.
+                ws.changeBlas(d, k);
+                for (int i = 0; i < k; i++) {
+                    for (int j = 0; j < d; j++) {
+                        ws.changeU.put(i * d + j, u[j * k + i]);
+                    }
+                }
+                org.bytedeco.openblas.global.openblas.cblas_dsymm(102, 141, 122, d, k, 1.0, mg.directBuffer(), d,
+                        ws.changeU, d, 0.0, ws.changeY, d);
+                for (int i = 0; i < k; i++) {
+                    for (int j = 0; j < d; j++) {
+                        y[j * k + i] = ws.changeY.get(i * d + j);
+                    }
+                }
+            } else {
+                upperTimes(mg, u, k, d, y);
+            }
             for (int i = 0; i < k; i++) {
                 double du = 0;
                 for (int j = 0; j < d; j++) {
@@ -333,22 +329,6 @@ final class ChangeStatisticsCalculator {
             }
         }
         return diag + 2 * off;
-    }
-
-    /** Upper triangle of {@code target} += upper triangle of {@code a}. */
-    private static void addUpper(SquareMatrix target, SquareMatrix a, int d) {
-        double[] ht = target.heapArray();
-        double[] ha = a.heapArray();
-        for (int i = 0; i < d; i++) {
-            int row = i * d;
-            for (int j = i; j < d; j++) {
-                if (ht != null && ha != null) {
-                    ht[row + j] += ha[row + j];
-                } else {
-                    target.add(row + j, a.get(row + j));
-                }
-            }
-        }
     }
 
     /** {@code x^T A x} for A symmetric given by its upper triangle. */
