@@ -15,7 +15,6 @@ import org.alphawatch.alert.Alert;
 import org.alphawatch.alert.AlertConfig;
 import org.alphawatch.alert.AlertEngine;
 import org.alphawatch.alert.AlertService;
-import org.alphawatch.metrics.MonitorMetrics;
 import org.alphawatch.pipeline.Monitor;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
@@ -272,7 +271,7 @@ public final class TransformerDemo {
             Scheduler ingest = Schedulers.newParallel("alphawatch-ingest", cores, true);
             Scheduler compute = Schedulers.newParallel("alphawatch-compute", cores, true);
             Scheduler timer = Schedulers.newSingle("alphawatch-timer", true);
-            AlertService alerts = new AlertService(new AlertEngine(AlertConfig.defaults(), 0), new MonitorMetrics(), null);
+            AlertService alerts = AlertService.standalone(new AlertEngine(AlertConfig.defaults(), 0));
             Monitor monitor = new Monitor(config, EigenSolvers.selected(), alerts, ingest, compute, timer);
             alerts.attach(monitor, timer, Duration.ofSeconds(10));
             return new Backend(null, monitor, alerts, List.of(ingest, compute, timer));
