@@ -44,6 +44,11 @@ public final class AlertService implements MonitorObserver, AutoCloseable {
         this.webhook = webhook;
     }
 
+    /** An alert service of its own, counting alerts in metrics nobody scrapes (in-process monitors without a server). */
+    public static AlertService standalone(AlertEngine engine) {
+        return new AlertService(engine, new MonitorMetrics(), null);
+    }
+
     /** Starts watching; {@code timer} drives the stale check every {@code tickEvery}. */
     public AlertService attach(Monitor monitor, Scheduler timer, Duration tickEvery) {
         this.monitor = monitor;
@@ -67,7 +72,7 @@ public final class AlertService implements MonitorObserver, AutoCloseable {
         var ci = s.report().alphaInterval();
         return new AlertEngine.Observation(s.step(), s.refreshedAtMillis(), s.windowFirst(), s.windowEnd(),
                 s.report().alpha(), ci == null ? Double.NaN : ci.standardError(), s.report().metrics().effectiveRank(),
-                s.report().spectrum().numericalRank());
+                s.report().spectrum().numericalRank(), s.report().change());
     }
 
     @Override

@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import org.alphawatch.train.DetectorTrial;
+import org.alphawatch.train.TrainedTrial;
 import org.alphawatch.core.spectrum.EigenSolver;
 import org.alphawatch.core.linalg.LinearAlgebra;
 import org.alphawatch.core.spectrum.EjmlEigenSolver;
@@ -85,6 +86,14 @@ public final class BenchCommand implements Callable<Integer> {
             + "(false alarms on stationary streams, delay on real changes) for each --dims (powers of two) and --rows")
     boolean detector;
 
+    @Option(names = "--suite", description = "with --detector: the labelled suite instead: all-MiniLM-L6-v2 reading this "
+            + "machine's texts (same-source continuations, prose -> code and other switches), against the Failing Loudly "
+            + "baseline; the table of docs/alerting.md (about 30 minutes on 2 cores; --suite-quick: 2 sources, a few minutes)")
+    boolean suite;
+
+    @Option(names = "--suite-quick", description = "with --detector: the suite on licenses and Python only")
+    boolean suiteQuick;
+
     @Option(names = "--steps", paramLabel = "N", defaultValue = "2000", description = "trainer steps per measurement (default: ${DEFAULT-VALUE})")
     int steps;
 
@@ -106,6 +115,9 @@ public final class BenchCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         if (trainer) {
             return benchTrainer(out);
+        }
+        if (detector && (suite || suiteQuick)) {
+            return benchSuite(out);
         }
         if (detector) {
             return benchDetector(out);
@@ -228,6 +240,35 @@ public final class BenchCommand implements Callable<Integer> {
         return ExitCodes.OK;
     }
 
+    /**
+     * The real-stream suite runs in a child JVM with the model and ONNX Runtime (target/transformer-lib),
+     * as {@code demo transformer} does; its output is this command's.
+     */
+    private int benchSuite(PrintWriter out) throws Exception {
+        Path jar = Path.of(BenchCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        Path lib = jar.getParent().resolve("transformer-lib");
+        if (!Files.isDirectory(lib)) {
+            throw new UserInputException("bench --detector --suite needs the model and ONNX Runtime in " + lib
+                    + ": build them with 'mvn -B -DskipTests package'");
+        }
+        String own = Files.isDirectory(jar) ? System.getProperty("java.class.path") : jar.toString();
+        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"), "-Xmx3g",
+                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp",
+                lib + java.io.File.separator + "*" + java.io.File.pathSeparator + own,
+                "org.alphawatch.transformer.DetectorSuite"));
+        if (suiteQuick) {
+            cmd.add("--quick");
+        }
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String line; (line = r.readLine()) != null; ) {
+                out.println(line);
+                out.flush();
+            }
+        }
+        return p.waitFor() == 0 ? ExitCodes.OK : ExitCodes.FAILURE;
+    }
+
     /** One table row per scenario; the middle batch size also gets the other spectra and the changes. */
     private int benchDetector(PrintWriter out) {
         for (int d : dims) {
@@ -261,6 +302,13 @@ public final class BenchCommand implements Callable<Integer> {
                     out.flush();
                 }
             }
+        }
+        out.println();
+        out.println(TrainedTrial.header());
+        long trainedSeed = 2540;
+        for (TrainedTrial.Event e : TrainedTrial.Event.values()) {
+            out.println(TrainedTrial.row(TrainedTrial.run(e, solver, trainedSeed++)));
+            out.flush();
         }
         return ExitCodes.OK;
     }

@@ -119,6 +119,10 @@ public final class JsonFields {
     public static final String BASELINE = "baseline";
     public static final String MESSAGE = "message";
     public static final String ALERTS = "alerts";
+    public static final String EVIDENCE = "evidence";
+    public static final String STATISTIC = "statistic";
+    public static final String NOISE = "noise";
+    public static final String SIGMAS = "sigmas";
     public static final String WARMUP = "warmup";
     public static final String SHIFT_SIGMAS = "shift_sigmas";
     public static final String MIN_SHIFT = "min_shift";

@@ -12,6 +12,12 @@ import java.util.List;
 import java.util.Locale;
 import java.util.stream.Stream;
 import org.alphawatch.alert.Alert;
+import org.alphawatch.alert.AlertConfig;
+import org.alphawatch.alert.AlertEngine;
+import org.alphawatch.alert.AlertService;
+import org.alphawatch.pipeline.Monitor;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
 import org.alphawatch.attach.LayerStream;
 import org.alphawatch.core.spectrum.EigenSolvers;
 import org.alphawatch.core.window.WindowMode;
@@ -118,12 +124,25 @@ public final class TransformerDemo {
 
     /** The text of the files in chunks of at most {@link #CHUNK_TOKENS} word pieces, paragraph by paragraph. */
     static List<String> chunks(MiniLm model, List<Path> files, long maxTokens) throws IOException {
+        List<String> texts = new ArrayList<>();
+        for (Path f : files) {
+            texts.add(read(f));
+        }
+        return chunksOfTexts(model, texts, maxTokens);
+    }
+
+    /** A file as UTF-8 text (malformed bytes replaced). */
+    static String read(Path f) throws IOException {
+        return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPLACE)
+                .onUnmappableCharacter(CodingErrorAction.REPLACE)
+                .decode(java.nio.ByteBuffer.wrap(Files.readAllBytes(f))).toString();
+    }
+
+    /** As {@link #chunks} for texts already read. */
+    static List<String> chunksOfTexts(MiniLm model, List<String> texts, long maxTokens) {
         List<String> out = new ArrayList<>();
         long tokens = 0;
-        for (Path f : files) {
-            String text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPLACE)
-                    .onUnmappableCharacter(CodingErrorAction.REPLACE)
-                    .decode(java.nio.ByteBuffer.wrap(Files.readAllBytes(f))).toString();
+        for (String text : texts) {
             for (String paragraph : text.split("\\n\\s*\\n")) {
                 StringBuilder piece = new StringBuilder();
                 int pieceTokens = 0;
@@ -169,8 +188,7 @@ public final class TransformerDemo {
                 ? MonitorConfig.defaults().withWindow(WindowMode.SLIDING, window).withRefresh(window / 4, Duration.ZERO)
                 : MonitorConfig.defaults().withWindow(WindowMode.CUMULATIVE, 0).withRefresh(0, Duration.ofSeconds(2));
         try (MiniLm model = new MiniLm();
-             MonitorService service = MonitorService.create(ServerConfig.local(settings.port(), config),
-                     EigenSolvers.selected()).start();
+             Backend service = Backend.start(settings.port(), config);
              LayerStream stream = LayerStream.inProcess(service.monitor(), RUN)) {
             List<String> first = chunks(model, settings.text(), settings.maxTokens());
             // The second source is cut to the first one's length unless --max-tokens says otherwise.
@@ -178,7 +196,8 @@ public final class TransformerDemo {
             List<String> second = drift ? chunks(model, settings.then(), settings.maxTokens() > 0 ? settings.maxTokens()
                     : firstTokens) : List.of();
             out.printf(Locale.ROOT, "alphawatch demo transformer: all-MiniLM-L6-v2 (6 layers, 384 units) on %d + %d "
-                    + "text chunks; live at %s/ (run %s)%n", first.size(), second.size(), service.server().baseUrl(), RUN);
+                    + "text chunks; %s (run %s)%n", first.size(), second.size(), service.url() == null ? "not served"
+                    : "live at " + service.url() + "/", RUN);
             long step = 0;
             long tokens = 0;
             long switchStep = -1;
@@ -218,11 +237,68 @@ public final class TransformerDemo {
                 history.add(service.monitor().history(new LayerKey(RUN, name)).orElse(List.of()));
             }
             report(result, history);
-            if (settings.stay()) {
+            if (settings.stay() && service.url() != null) {
                 out.println("serving until Ctrl-C");
                 Thread.currentThread().join();
             }
             return result;
+        }
+    }
+
+    /**
+     * The monitor and its detector, served over HTTP ({@link MonitorService}) or, for port -1, in
+     * process only: the same monitor and alert service without a server.
+     */
+    private static final class Backend implements AutoCloseable {
+        private final MonitorService service;
+        private final Monitor monitor;
+        private final AlertService alerts;
+        private final List<Scheduler> schedulers;
+
+        private Backend(MonitorService service, Monitor monitor, AlertService alerts, List<Scheduler> schedulers) {
+            this.service = service;
+            this.monitor = monitor;
+            this.alerts = alerts;
+            this.schedulers = schedulers;
+        }
+
+        static Backend start(int port, MonitorConfig config) {
+            if (port >= 0) {
+                MonitorService s = MonitorService.create(ServerConfig.local(port, config), EigenSolvers.selected()).start();
+                return new Backend(s, s.monitor(), s.alerts(), List.of());
+            }
+            int cores = Runtime.getRuntime().availableProcessors();
+            Scheduler ingest = Schedulers.newParallel("alphawatch-ingest", cores, true);
+            Scheduler compute = Schedulers.newParallel("alphawatch-compute", cores, true);
+            Scheduler timer = Schedulers.newSingle("alphawatch-timer", true);
+            AlertService alerts = AlertService.standalone(new AlertEngine(AlertConfig.defaults(), 0));
+            Monitor monitor = new Monitor(config, EigenSolvers.selected(), alerts, ingest, compute, timer);
+            alerts.attach(monitor, timer, Duration.ofSeconds(10));
+            return new Backend(null, monitor, alerts, List.of(ingest, compute, timer));
+        }
+
+        Monitor monitor() {
+            return monitor;
+        }
+
+        AlertService alerts() {
+            return alerts;
+        }
+
+        /** The base URL, or null when not served. */
+        String url() {
+            return service == null ? null : service.server().baseUrl();
+        }
+
+        @Override
+        public void close() {
+            if (service != null) {
+                service.close();
+                return;
+            }
+            alerts.close();
+            monitor.close();
+            schedulers.forEach(Scheduler::dispose);
         }
     }
 
@@ -335,6 +411,17 @@ public final class TransformerDemo {
             Alert first = after.get(0);
             md.append(String.format(Locale.ROOT, "- **caught** by `%s` on %s at step %d, %d steps after the switch%n",
                     first.kind().label(), first.layer(), first.step(), first.step() - r.switchStep()));
+            md.append("- what moved, per alert (value in the newest window vs the reference window, noise sd of the "
+                    + "difference, evidence relative to the threshold):\n");
+            for (Alert a : after) {
+                md.append(String.format(Locale.ROOT, "  - step %d, `%s`%s%n", a.step(), a.kind().label(),
+                        a.evidence().isEmpty() ? ": " + a.message() : ":"));
+                for (Alert.Evidence e : a.evidence()) {
+                    md.append(String.format(Locale.ROOT, "    - %s: %s %.3f -> %.3f, noise %.3f (%.1f sd), evidence "
+                                    + "%.1fx%n", e.layer(), e.statistic(), e.baseline(), e.value(), e.noise(), e.sigmas(),
+                            e.evidence()));
+                }
+            }
             md.append("- alerts after the switch, by layer: ");
             List<String> parts = new ArrayList<>();
             for (String layer : r.layers()) {
@@ -353,6 +440,25 @@ public final class TransformerDemo {
             plot.line(r.layers().get(l), x, y, SvgPlot.PALETTE[l % SvgPlot.PALETTE.length], false);
         }
         plot.shadeX(r.switchStep(), r.snapshots().get(0).step(), "second source");
+        // Each kind's first alert as a dashed vertical line across the layers' alpha range.
+        double lo = Double.POSITIVE_INFINITY;
+        double hi = Double.NEGATIVE_INFINITY;
+        for (List<HistoryPoint> h : history) {
+            for (HistoryPoint p : h) {
+                if (Double.isFinite(p.alpha())) {
+                    lo = Math.min(lo, p.alpha());
+                    hi = Math.max(hi, p.alpha());
+                }
+            }
+        }
+        java.util.Set<String> marked = new java.util.HashSet<>();
+        int color = r.layers().size();
+        for (Alert a : r.alerts()) {
+            if (a.step() >= 0 && Double.isFinite(lo) && marked.add(a.kind().label())) {
+                plot.line("alert: " + a.kind().label(), new double[] {a.step(), a.step()}, new double[] {lo, hi},
+                        SvgPlot.PALETTE[color++ % SvgPlot.PALETTE.length], true);
+            }
+        }
         Files.writeString(settings.out().resolve("transformer-drift.svg"), plot.render(760, 420));
         md.append("\n![alpha over the run](transformer-drift.svg)\n");
         return md.toString();

@@ -232,4 +232,174 @@ class AlertEngineTest {
         assertThat(s.alerts).extracting(Alert::kind).containsExactly(AlertKind.EFFECTIVE_RANK_COLLAPSE);
         assertThat(engine.tick(10_000_000, Map.of(KEY, 0L))).isEmpty(); // stale check off for this run
     }
+
+    /**
+     * Observations of a stream at a given cadence (a snapshot every {@code every} panes, first at
+     * {@code offset}): window alpha is the mean of its panes' alphas, as in {@link Stream}.
+     */
+    private static List<Integer> alarmsAtCadence(double[] paneAlpha, int every, int offset, String layer,
+                                                  AlertEngine engine, List<Alert> alerts) {
+        List<Integer> at = new ArrayList<>();
+        for (int p = PANES + offset; p <= paneAlpha.length; p += every) {
+            double a = 0;
+            double[] leaveOut = new double[PANES];
+            for (int i = p - PANES; i < p; i++) {
+                a += paneAlpha[i] / PANES;
+            }
+            double mean = 0;
+            for (int g = 0; g < PANES; g++) {
+                leaveOut[g] = (a * PANES - paneAlpha[p - PANES + g]) / (PANES - 1);
+                mean += leaveOut[g] / PANES;
+            }
+            double ss = 0;
+            for (double v : leaveOut) {
+                ss += (v - mean) * (v - mean);
+            }
+            double se = Math.sqrt((PANES - 1.0) / PANES * ss);
+            for (Alert x : engine.onSnapshot(new LayerKey("run", layer), new AlertEngine.Observation(p, p * 1000L,
+                    (p - PANES) * PANE, p * PANE, a, se, 40, 256))) {
+                alerts.add(x);
+                at.add(p);
+            }
+        }
+        return at;
+    }
+
+    /**
+     * The issue's +1.0 step: whether a snapshot comes every pane, every window or every 1.5 windows,
+     * and wherever the refreshes fall against the step, alpha_shift comes, once, within two windows
+     * and one refresh interval of the step (evidence accrues per sample, not per snapshot).
+     */
+    @Test
+    void aStepIsFlaggedWhateverTheRefreshCadence() {
+        for (int every : new int[] {1, 2, 8, 12}) {
+            for (int offset = 0; offset < every; offset += Math.max(1, every / 4)) {
+                Random r = new Random(2510 + 31L * every + offset);
+                double[] panes = new double[40 * PANES];
+                int change = 20 * PANES + 3;
+                for (int i = 0; i < panes.length; i++) {
+                    panes[i] = 1.2 + (i >= change ? 1.0 : 0) + 0.01 * r.nextGaussian();
+                }
+                List<Alert> alerts = new ArrayList<>();
+                List<Integer> at = alarmsAtCadence(panes, every, offset, "h1", new AlertEngine(AlertConfig.defaults(), 0),
+                        alerts);
+                assertThat(alerts).as("every %d panes, offset %d", every, offset).extracting(Alert::kind)
+                        .containsExactly(AlertKind.ALPHA_SHIFT);
+                assertThat(at.get(0) - change).as("delay in panes, every %d", every).isBetween(1, 2 * PANES + every);
+            }
+        }
+    }
+
+    /**
+     * Layers of one run are one event: three layers each shifting alpha by 0.2 (twice min-shift, 5
+     * floor-sds: about 1.3 threshold units of evidence per layer by the time the reference is frozen
+     * and 1 per window after) raise one alert naming all three; the same shift on one layer of three
+     * raises nothing (a lone layer needs twice the threshold); a lone layer with a strong shift does.
+     */
+    @Test
+    void layersOfARunAreCombinedIntoOneAlert() {
+        double[] moderate = new double[30 * PANES];
+        double[] flat = new double[30 * PANES];
+        int change = 15 * PANES;
+        Random r = new Random(2511);
+        for (int i = 0; i < moderate.length; i++) {
+            moderate[i] = 1.2 + (i >= change ? 0.2 : 0) + 0.002 * r.nextGaussian();
+            flat[i] = 1.2 + 0.002 * r.nextGaussian();
+        }
+        AlertEngine together = new AlertEngine(AlertConfig.defaults(), 0);
+        List<Alert> alerts = new ArrayList<>();
+        // Interleave the layers pane by pane, as a monitor refreshing all layers would.
+        for (int p = PANES; p <= moderate.length; p++) {
+            for (String layer : new String[] {"l1", "l2", "l3", "l4"}) {
+                double[] src = layer.equals("l4") ? flat : moderate;
+                alarmsAtCadenceOne(src, p, layer, together, alerts);
+            }
+        }
+        assertThat(alerts).extracting(Alert::kind).containsExactly(AlertKind.ALPHA_SHIFT);
+        assertThat(alerts.get(0).evidence()).extracting(Alert.Evidence::layer).containsExactlyInAnyOrder("l1", "l2", "l3");
+        assertThat(alerts.get(0).evidence()).allSatisfy(e -> {
+            assertThat(e.statistic()).isEqualTo("alpha");
+            assertThat(e.value() - e.baseline()).isCloseTo(0.2, org.assertj.core.data.Offset.offset(0.02));
+            assertThat(e.noise()).isEqualTo(0.02); // the floor: min_shift / shift_sigmas
+        });
+        assertThat(alerts.get(0).message()).contains("3 of 4 layers", "l1: 1.", "noise sd 0.020");
+
+        AlertEngine lone = new AlertEngine(AlertConfig.defaults(), 0);
+        List<Alert> loneAlerts = new ArrayList<>();
+        for (int p = PANES; p <= moderate.length; p++) {
+            alarmsAtCadenceOne(moderate, p, "l1", lone, loneAlerts);
+            alarmsAtCadenceOne(flat, p, "l2", lone, loneAlerts);
+            alarmsAtCadenceOne(flat, p, "l3", lone, loneAlerts);
+        }
+        assertThat(loneAlerts).as("0.2 on one layer of three").isEmpty();
+
+        double[] strong = moderate.clone();
+        for (int i = change; i < strong.length; i++) {
+            strong[i] += 0.4;
+        }
+        AlertEngine loud = new AlertEngine(AlertConfig.defaults(), 0);
+        List<Alert> loudAlerts = new ArrayList<>();
+        for (int p = PANES; p <= moderate.length; p++) {
+            alarmsAtCadenceOne(strong, p, "l1", loud, loudAlerts);
+            alarmsAtCadenceOne(flat, p, "l2", loud, loudAlerts);
+            alarmsAtCadenceOne(flat, p, "l3", loud, loudAlerts);
+        }
+        assertThat(loudAlerts).extracting(Alert::layer).containsExactly("l1");
+    }
+
+    private static void alarmsAtCadenceOne(double[] paneAlpha, int p, String layer, AlertEngine engine,
+                                           List<Alert> alerts) {
+        double[] window = java.util.Arrays.copyOfRange(paneAlpha, 0, p);
+        // One observation: the window ending at pane p.
+        double a = 0;
+        for (int i = p - PANES; i < p; i++) {
+            a += paneAlpha[i] / PANES;
+        }
+        double mean = 0;
+        double[] leaveOut = new double[PANES];
+        for (int g = 0; g < PANES; g++) {
+            leaveOut[g] = (a * PANES - window[p - PANES + g]) / (PANES - 1);
+            mean += leaveOut[g] / PANES;
+        }
+        double ss = 0;
+        for (double v : leaveOut) {
+            ss += (v - mean) * (v - mean);
+        }
+        alerts.addAll(engine.onSnapshot(new LayerKey("run", layer), new AlertEngine.Observation(p, p * 1000L,
+                (p - PANES) * PANE, p * PANE, a, Math.sqrt((PANES - 1.0) / PANES * ss), 40, 256)));
+    }
+
+    /**
+     * The leading subspace turning (a rotation of the top directions, same eigenvalues) raises
+     * subspace_shift and nothing about alpha or the participation ratio.
+     */
+    @Test
+    void aTurnOfTheLeadingSubspaceIsFlaggedAsSuch() {
+        int d = 32;
+        int k = org.alphawatch.core.analysis.ChangeStatistics.MAX_VECTORS;
+        AlertEngine engine = new AlertEngine(AlertConfig.defaults(), 0);
+        List<Alert> alerts = new ArrayList<>();
+        Random r = new Random(2512);
+        for (int p = PANES; p < 30 * PANES; p++) {
+            boolean turned = p - PANES >= 15 * PANES; // windows wholly after the turn
+            boolean straddles = !turned && p > 15 * PANES;
+            float[] vectors = new float[k * d];
+            for (int i = 0; i < k; i++) {
+                // before: axes 0..7; after: axes 8..15; a straddling window: halfway between
+                double c = turned ? 0 : straddles ? Math.sqrt(0.5) : 1;
+                vectors[i * d + i] = (float) c;
+                vectors[i * d + k + i] = (float) Math.sqrt(1 - c * c);
+            }
+            double[] values = {1.2 + 0.002 * r.nextGaussian(), 0.01 * r.nextGaussian(), 3.0 + 0.002 * r.nextGaussian()};
+            var cs = new org.alphawatch.core.analysis.ChangeStatistics(values, new double[] {0.002, 0.002, 0.002}, 8, d, k,
+                    vectors, 0.05, 0.02);
+            alerts.addAll(engine.onSnapshot(KEY, new AlertEngine.Observation(p, p * 1000L, (p - PANES) * PANE, p * PANE,
+                    values[0], 0.002, 40, 256, cs)));
+        }
+        assertThat(alerts).extracting(Alert::kind).containsExactly(AlertKind.SUBSPACE_SHIFT);
+        Alert.Evidence e = alerts.get(0).evidence().get(0);
+        assertThat(e.statistic()).isEqualTo("subspace");
+        assertThat(e.baseline()).as("expected from noise: both windows' 0.05").isCloseTo(0.1, org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(e.value()).as("the distance").isGreaterThan(3.9);
+    }
 }

@@ -12,8 +12,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code alphawatch demo transformer} as a user runs it (the child JVM with the model's jars): a
- * short report, and a drift run (license prose, then Python code) whose change the detector
- * catches with no false alarm before it.
+ * drift run (license prose, then Python code) with {@code --port -1} (no server: the help's
+ * promise), whose change the detector catches with no false alarm before it; the report says which
+ * statistics and layers raised the alert and the drift plot marks it.
  */
 @Tag("slow")
 class TransformerDemoTest {
@@ -25,11 +26,16 @@ class TransformerDemoTest {
 
     @Test
     void theDriftRunCatchesTheSwitchFromProseToCodeWithoutFalseAlarms(@TempDir Path out) throws Exception {
-        run("demo", "transformer", "--drift", "--max-tokens", "30000", "--out", out.toString(), "--port", "0");
+        run("demo", "transformer", "--drift", "--max-tokens", "24000", "--out", out.toString(), "--port", "-1");
         String report = Files.readString(out.resolve("transformer.md"));
-        assertThat(report).contains("| layer6 |", "false alarms before the switch: **0**", "**caught** by");
+        assertThat(report).contains("| layer6 |", "false alarms before the switch: **0**", "**caught** by",
+                "what moved, per alert");
+        // Every alert after the switch names the layers and statistics that moved, with their noise.
+        assertThat(report).containsPattern("    - (embeddings|layer\\d): (alpha|curvature|participation|subspace) "
+                + "-?\\d+\\.\\d+ -> -?\\d+\\.\\d+, noise \\d+\\.\\d+");
         for (String plot : new String[] {"transformer-spectra.svg", "transformer-alpha-depth.svg", "transformer-drift.svg"}) {
             assertThat(Files.readString(out.resolve(plot))).startsWith("<svg");
         }
+        assertThat(Files.readString(out.resolve("transformer-drift.svg"))).contains("alert: ");
     }
 }

@@ -91,7 +91,12 @@ public final class SpectrumAnalyzer {
         if (nonEmpty >= 2 && fit.ok() && fit.window().hi() <= vectors) {
             interval = firstOrderInterval(groups, fit, spectrum, weight, ws, merged.comoments());
         }
-        return report(spectrum, fit, interval, options);
+        SpectrumReport report = report(spectrum, fit, interval, options);
+        if (interval != null) {
+            report = report.withChange(ChangeStatisticsCalculator.compute(groups, fit, interval, spectrum, weight, ws,
+                    merged.comoments()));
+        }
+        return report;
     }
 
     private static Jackknife.Interval firstOrderInterval(List<CovarianceAccumulator> groups, PowerLawFit fit,

@@ -8,12 +8,20 @@ import org.alphawatch.core.spectrum.Spectrum;
 /**
  * Everything alphawatch says about one covariance: the spectrum, the power-law fit with its
  * jackknife interval (null when no shards were given), the code metrics and the capacity bounds
- * (NaN where an input was unknown or the fit failed). Immutable.
+ * (NaN where an input was unknown or the fit failed), and what a change detector compares between
+ * windows ({@code change}: null without groups). Immutable.
  */
 public record SpectrumReport(Spectrum spectrum, PowerLawFit fit, Jackknife.Interval alphaInterval,
                              CodeMetrics metrics, int inputDim, double smoothnessMargin, double bits,
                              double dropout, double dropoutCapacityBits, double entropyBoundBits,
-                             double redundancy, CrossValidatedReport crossValidated) {
+                             double redundancy, CrossValidatedReport crossValidated, ChangeStatistics change) {
+
+    public SpectrumReport(Spectrum spectrum, PowerLawFit fit, Jackknife.Interval alphaInterval, CodeMetrics metrics,
+                          int inputDim, double smoothnessMargin, double bits, double dropout, double dropoutCapacityBits,
+                          double entropyBoundBits, double redundancy, CrossValidatedReport crossValidated) {
+        this(spectrum, fit, alphaInterval, metrics, inputDim, smoothnessMargin, bits, dropout, dropoutCapacityBits,
+                entropyBoundBits, redundancy, crossValidated, null);
+    }
 
     public double alpha() {
         return fit.alpha();
@@ -33,6 +41,11 @@ public record SpectrumReport(Spectrum spectrum, PowerLawFit fit, Jackknife.Inter
 
     public SpectrumReport withCrossValidated(CrossValidatedReport cv) {
         return new SpectrumReport(spectrum, fit, alphaInterval, metrics, inputDim, smoothnessMargin, bits, dropout,
-                dropoutCapacityBits, entropyBoundBits, redundancy, cv);
+                dropoutCapacityBits, entropyBoundBits, redundancy, cv, change);
+    }
+
+    public SpectrumReport withChange(ChangeStatistics c) {
+        return new SpectrumReport(spectrum, fit, alphaInterval, metrics, inputDim, smoothnessMargin, bits, dropout,
+                dropoutCapacityBits, entropyBoundBits, redundancy, crossValidated, c);
     }
 }
